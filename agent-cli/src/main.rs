@@ -1,0 +1,2 @@
+//! The `dha` program (being written).
+fn main() {}

@@ -1,0 +1,340 @@
+//! Running checks against a root: the [`AuditContext`] they read through, and [`Auditor`].
+
+use crate::catalogue::{self, CATALOGUE, CheckInfo};
+use crate::clock::{Clock, rfc3339};
+use crate::config::Config;
+use crate::finding::{Diagnostic, Evidence, Finding, Severity};
+use crate::report::{
+    AgentInfo, CheckResult, CheckStatus, DeviceIdentity, Report, SCHEMA_VERSION, SeverityCounts,
+};
+use crate::root::{Root, TextFile};
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What a check returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// The check ran; an empty list means it passed.
+    Ran(Vec<Finding>),
+    /// The check's inputs are absent; the string says which and why.
+    NotApplicable(String),
+}
+
+/// A check: reads through the context, returns its outcome. Must not panic.
+pub type CheckFn = fn(&AuditContext<'_>) -> CheckOutcome;
+
+/// A parsed input that checks share; loaded at most once per audit.
+///
+/// Implement it for each parsed file set (`Accounts`, `PamStacks`, …) in the
+/// module that parses it; a check then calls `ctx.get::<T>()`.
+pub trait Source: Any {
+    /// Loads (reads and parses) the input from the context's root, reporting
+    /// malformed lines through [`AuditContext::warn`]. Must not panic.
+    fn load(ctx: &AuditContext<'_>) -> Self
+    where
+        Self: Sized;
+}
+
+/// Host facts that only the live system knows (implemented in agent-linux).
+pub trait HostProbe {
+    /// The running system's host name.
+    fn hostname(&self) -> Option<String>;
+}
+
+/// What a check reads through: the root, the configuration, the clock, and a
+/// cache of parsed inputs.
+pub struct AuditContext<'a> {
+    /// The audited filesystem.
+    pub root: &'a Root,
+    /// The configuration.
+    pub config: &'a Config,
+    /// The clock (shadow dates are compared with it).
+    pub clock: &'a dyn Clock,
+    cache: RefCell<HashMap<TypeId, Rc<dyn Any>>>,
+    warnings: RefCell<Vec<Diagnostic>>,
+}
+
+impl<'a> AuditContext<'a> {
+    /// A context over a root.
+    pub fn new(root: &'a Root, config: &'a Config, clock: &'a dyn Clock) -> Self {
+        AuditContext {
+            root,
+            config,
+            clock,
+            cache: RefCell::new(HashMap::new()),
+            warnings: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The parsed input `T`, loaded on first use.
+    pub fn get<T: Source>(&self) -> Rc<T> {
+        let key = TypeId::of::<T>();
+        let cached = self.cache.borrow().get(&key).cloned();
+        if let Some(any) = cached {
+            if let Ok(t) = any.downcast::<T>() {
+                return t;
+            }
+        }
+        // Not holding the borrow while loading: a source may load others.
+        let value = Rc::new(T::load(self));
+        self.cache
+            .borrow_mut()
+            .insert(key, value.clone() as Rc<dyn Any>);
+        value
+    }
+
+    /// Records a problem with an input (shown in the report's warnings).
+    pub fn warn(&self, d: Diagnostic) {
+        log::warn!("{d}");
+        self.warnings.borrow_mut().push(d);
+    }
+
+    /// Reads a text file, turning read errors and truncation into warnings.
+    /// `None` when the file is absent or unreadable.
+    pub fn read_text(&self, device_path: &str) -> Option<TextFile> {
+        match self.root.read_text(device_path) {
+            Ok(Some(t)) => {
+                if t.truncated {
+                    self.warn(Diagnostic {
+                        file: t.path.clone(),
+                        line: None,
+                        field: None,
+                        message: format!(
+                            "larger than the read limit of {} bytes; the rest was ignored",
+                            self.root.limits().max_file_bytes
+                        ),
+                    });
+                }
+                if t.lossy {
+                    self.warn(Diagnostic {
+                        file: t.path.clone(),
+                        line: None,
+                        field: None,
+                        message: "holds bytes that are not UTF-8; they were replaced".to_owned(),
+                    });
+                }
+                Some(t)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.warn(Diagnostic {
+                    file: crate::root::display_path(device_path),
+                    line: None,
+                    field: None,
+                    message: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Starts a finding of check `id` with its catalogue severity and references.
+    pub fn finding(&self, id: &str, title: impl Into<String>) -> FindingBuilder {
+        let info = catalogue::lookup(id);
+        FindingBuilder {
+            f: Finding {
+                check_id: id.to_owned(),
+                severity: info.map_or(Severity::Medium, |i| i.default_severity),
+                title: title.into(),
+                evidence: Evidence::default(),
+                remediation: String::new(),
+                references: info.map(CheckInfo::references).unwrap_or_default(),
+            },
+        }
+    }
+
+    fn take_warnings(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.warnings.borrow_mut())
+    }
+}
+
+/// Builds a [`Finding`] step by step.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct FindingBuilder {
+    f: Finding,
+}
+
+impl FindingBuilder {
+    /// Sets the severity.
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.f.severity = s;
+        self
+    }
+    /// Sets the file and line.
+    pub fn at(mut self, file: impl Into<String>, line: u32) -> Self {
+        self.f.evidence.file = Some(file.into());
+        self.f.evidence.line = Some(line);
+        self
+    }
+    /// Sets the file alone (the finding is about the whole file, or about its absence).
+    pub fn file(mut self, file: impl Into<String>) -> Self {
+        self.f.evidence.file = Some(file.into());
+        self
+    }
+    /// Sets the value seen.
+    pub fn observed(mut self, v: impl Into<String>) -> Self {
+        self.f.evidence.observed = Some(v.into());
+        self
+    }
+    /// Sets the value wanted.
+    pub fn expected(mut self, v: impl Into<String>) -> Self {
+        self.f.evidence.expected = Some(v.into());
+        self
+    }
+    /// Sets the remediation.
+    pub fn remediation(mut self, r: impl Into<String>) -> Self {
+        self.f.remediation = r.into();
+        self
+    }
+    /// Narrows the SSG references to the rule(s) this finding is about.
+    pub fn ssg(mut self, rules: &[&str]) -> Self {
+        self.f.references.ssg = rules.iter().map(|r| (*r).to_owned()).collect();
+        self
+    }
+    /// The finding.
+    pub fn build(self) -> Finding {
+        self.f
+    }
+}
+
+/// Runs the catalogue's checks against a root.
+pub struct Auditor<'a> {
+    config: &'a Config,
+    clock: &'a dyn Clock,
+    host: Option<&'a dyn HostProbe>,
+}
+
+impl<'a> Auditor<'a> {
+    /// An auditor with a configuration and a clock.
+    pub fn new(config: &'a Config, clock: &'a dyn Clock) -> Self {
+        Auditor {
+            config,
+            clock,
+            host: None,
+        }
+    }
+
+    /// Uses live host facts (for `/`).
+    pub fn with_host(mut self, host: &'a dyn HostProbe) -> Self {
+        self.host = Some(host);
+        self
+    }
+
+    /// Audits `root` with every check of the catalogue.
+    pub fn run(&self, root: &Root) -> Report {
+        self.run_checks(root, crate::checks::REGISTRY)
+    }
+
+    /// Audits `root` with the given checks (id, function).
+    pub fn run_checks(&self, root: &Root, checks: &[(&'static str, CheckFn)]) -> Report {
+        let started = self.clock.now();
+        let ctx = AuditContext::new(root, self.config, self.clock);
+        let mut findings = Vec::new();
+        let mut results = Vec::new();
+        for info in CATALOGUE {
+            let Some((_, run)) = checks.iter().find(|(id, _)| *id == info.id) else {
+                continue;
+            };
+            let settings = self.config.check(info.id);
+            let mut result = CheckResult {
+                id: info.id.to_owned(),
+                title: info.title.to_owned(),
+                status: CheckStatus::Pass,
+                findings: 0,
+                reason: None,
+            };
+            if settings.enabled == Some(false) {
+                result.status = CheckStatus::Disabled;
+                results.push(result);
+                continue;
+            }
+            log::debug!("running {}", info.id);
+            match run(&ctx) {
+                CheckOutcome::Ran(mut fs) => {
+                    if let Some(sev) = settings.severity {
+                        for f in &mut fs {
+                            f.severity = sev;
+                        }
+                    }
+                    result.findings = fs.len();
+                    if !fs.is_empty() {
+                        result.status = CheckStatus::Fail;
+                    }
+                    findings.extend(fs);
+                }
+                CheckOutcome::NotApplicable(reason) => {
+                    result.status = CheckStatus::NotApplicable;
+                    result.reason = Some(reason);
+                }
+            }
+            results.push(result);
+        }
+        let device = self.identity(&ctx);
+        let finished = self.clock.now();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            agent: AgentInfo {
+                name: "dha".to_owned(),
+                version: crate::VERSION.to_owned(),
+            },
+            device,
+            root: root.dir().display().to_string(),
+            started: rfc3339(started),
+            finished: rfc3339(finished),
+            counts: SeverityCounts::of(&findings),
+            findings,
+            checks: results,
+            warnings: ctx.take_warnings(),
+        }
+    }
+
+    fn identity(&self, ctx: &AuditContext<'_>) -> DeviceIdentity {
+        let hostname = if ctx.root.is_live() {
+            self.host.and_then(HostProbe::hostname)
+        } else {
+            None
+        }
+        .or_else(|| {
+            ctx.read_text("/etc/hostname").and_then(|t| {
+                t.lines()
+                    .map(|(_, l)| l.trim().to_owned())
+                    .find(|l| !l.is_empty() && !l.starts_with('#'))
+            })
+        });
+        let os = ctx
+            .read_text("/etc/os-release")
+            .or_else(|| ctx.read_text("/usr/lib/os-release"));
+        DeviceIdentity {
+            hostname,
+            os_release: os.map(|t| parse_os_release(&t)).unwrap_or_default(),
+        }
+    }
+}
+
+/// Parses `os-release(5)`: `KEY=value` lines, values optionally quoted.
+pub fn parse_os_release(t: &TextFile) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for (_, line) in t.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+            .unwrap_or(v);
+        out.insert(k.to_owned(), v.replace("\\\"", "\"").replace("\\\\", "\\"));
+    }
+    out
+}

@@ -1,0 +1,73 @@
+//! The one helper for durable writes (DESIGN.md "Persistence").
+//!
+//! Every state file dha keeps (trusted metadata, install state, baselines, the
+//! event log, spools) is written through [`write_atomic`]: the new content goes
+//! to a temporary file in the same directory, is fsynced, renamed over the old
+//! file, and then the directory is fsynced so the rename itself survives a
+//! power cut. A reader therefore sees either the complete old file or the
+//! complete new one, never a mixture or an empty file.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes `data` to `path` atomically and durably.
+///
+/// `mode` (for example `0o600`) is applied to the new file before it becomes
+/// visible; `None` keeps the process umask's default. The parent directory
+/// must exist. On error the old file, if any, is left untouched.
+pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".dha-tmp-")
+        .tempfile_in(dir)?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Fsyncs a directory so that a rename or a new entry in it is durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temporary_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("state.json");
+        write_atomic(&p, b"one", None).unwrap();
+        write_atomic(&p, b"two", Some(0o600)).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_and_writes_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("no/such/dir/state");
+        assert!(write_atomic(&p, b"x", None).is_err());
+        assert!(!p.exists());
+    }
+}

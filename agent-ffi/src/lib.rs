@@ -1,0 +1,1 @@
+//! dha's C ABI (being written).
