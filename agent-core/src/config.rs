@@ -320,6 +320,14 @@ impl Config {
         Config::from_toml_named(&doc, &file)
     }
 
+    /// The read limits for a [`crate::Root`] audited with this configuration.
+    pub fn read_limits(&self) -> crate::root::ReadLimits {
+        crate::root::ReadLimits {
+            max_file_bytes: self.limits.max_file_bytes,
+            ..crate::root::ReadLimits::default()
+        }
+    }
+
     /// The settings of a check (defaults when not configured).
     pub fn check(&self, id: &str) -> CheckSettings {
         self.checks.get(id).cloned().unwrap_or_default()

@@ -20,8 +20,8 @@ use std::path::{Component, Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadLimits {
     /// Largest number of bytes read from one file; the rest is ignored and the
-    /// file is marked truncated. Default 4 MiB (a `/etc/passwd` with 100,000
-    /// accounts is about 6 MiB, so audits of such generated roots raise it).
+    /// file is marked truncated. Default 16 MiB (a `/etc/passwd` with 100,000
+    /// accounts is about 6 MiB).
     pub max_file_bytes: u64,
     /// Symlinks followed while resolving one path (Linux's own limit is 40).
     pub max_symlink_hops: u32,
@@ -32,7 +32,7 @@ pub struct ReadLimits {
 impl Default for ReadLimits {
     fn default() -> Self {
         ReadLimits {
-            max_file_bytes: 4 * 1024 * 1024,
+            max_file_bytes: 16 * 1024 * 1024,
             max_symlink_hops: 40,
             max_dir_entries: 10_000,
         }

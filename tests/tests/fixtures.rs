@@ -10,14 +10,22 @@ const NOW: u64 = 1_795_910_400;
 
 fn audit(name: &str) -> Report {
     let fx = materialise(name);
-    let root = Root::open(fx.path()).unwrap();
-    Auditor::new(&Config::default(), &FixedClock::from_unix_secs(NOW)).run(&root)
+    let cfg = Config::default();
+    let root = Root::with_limits(fx.path(), cfg.read_limits()).unwrap();
+    Auditor::new(&cfg, &FixedClock::from_unix_secs(NOW)).run(&root)
 }
 
 fn summary(r: &Report) -> String {
     let mut s = String::new();
     for f in &r.findings {
-        s.push_str(&format!("  {} {} {} {} (observed {:?})\n", f.check_id, f.severity, f.location(), f.title, f.evidence.observed));
+        s.push_str(&format!(
+            "  {} {} {} {} (observed {:?})\n",
+            f.check_id,
+            f.severity,
+            f.location(),
+            f.title,
+            f.evidence.observed
+        ));
     }
     for c in &r.checks {
         if c.status != CheckStatus::Pass {
@@ -32,14 +40,25 @@ fn summary(r: &Report) -> String {
 
 #[test]
 fn the_clock_is_the_29th_of_november_2026() {
-    assert_eq!(dha_core::clock::rfc3339(FixedClock::from_unix_secs(NOW).0), "2026-11-29T00:00:00Z");
+    assert_eq!(
+        dha_core::clock::rfc3339(FixedClock::from_unix_secs(NOW).0),
+        "2026-11-29T00:00:00Z"
+    );
 }
 
 #[test]
 fn hardened_root_passes_every_check() {
     let r = audit("hardened");
-    let above_info: Vec<_> = r.findings.iter().filter(|f| f.severity > Severity::Info).collect();
-    assert!(above_info.is_empty(), "hardened root has findings:\n{}", summary(&r));
+    let above_info: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert!(
+        above_info.is_empty(),
+        "hardened root has findings:\n{}",
+        summary(&r)
+    );
     for c in &r.checks {
         assert!(
             matches!(c.status, CheckStatus::Pass | CheckStatus::Fail),
@@ -50,9 +69,16 @@ fn hardened_root_passes_every_check() {
             summary(&r)
         );
     }
-    assert!(r.warnings.is_empty(), "hardened root has warnings:\n{}", summary(&r));
+    assert!(
+        r.warnings.is_empty(),
+        "hardened root has warnings:\n{}",
+        summary(&r)
+    );
     assert_eq!(r.device.hostname.as_deref(), Some("ct-console-07"));
-    assert_eq!(r.device.os_release.get("ID").map(String::as_str), Some("debian"));
+    assert_eq!(
+        r.device.os_release.get("ID").map(String::as_str),
+        Some("debian")
+    );
 }
 
 #[test]
@@ -60,12 +86,21 @@ fn every_planted_weakness_is_reported_with_its_location() {
     let mut missing = Vec::new();
     for name in root_names().into_iter().filter(|n| n.starts_with("weak")) {
         let expected = expectations(&name);
-        assert!(!expected.is_empty(), "weak root {name} has no {name}.expect");
+        assert!(
+            !expected.is_empty(),
+            "weak root {name} has no {name}.expect"
+        );
         let r = audit(&name);
         for e in &expected {
-            let hit = r.findings.iter().any(|f| f.check_id == e.check_id && f.location() == e.location);
+            let hit = r
+                .findings
+                .iter()
+                .any(|f| f.check_id == e.check_id && f.location() == e.location);
             if !hit {
-                missing.push(format!("{name}.expect:{}: {} {} not reported", e.source_line, e.check_id, e.location));
+                missing.push(format!(
+                    "{name}.expect:{}: {} {} not reported",
+                    e.source_line, e.check_id, e.location
+                ));
             }
         }
         if !missing.is_empty() {
@@ -77,8 +112,14 @@ fn every_planted_weakness_is_reported_with_its_location() {
 
 #[test]
 fn every_check_has_a_planted_weakness() {
-    let names: Vec<String> = root_names().into_iter().filter(|n| n.starts_with("weak")).collect();
-    for c in dha_core::CATALOGUE.iter().filter(|c| c.area == "user-management") {
+    let names: Vec<String> = root_names()
+        .into_iter()
+        .filter(|n| n.starts_with("weak"))
+        .collect();
+    for c in dha_core::CATALOGUE
+        .iter()
+        .filter(|c| c.area == "user-management")
+    {
         let n = names
             .iter()
             .flat_map(|n| expectations(n))

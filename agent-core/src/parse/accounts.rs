@@ -8,6 +8,7 @@
 use crate::audit::{AuditContext, Source};
 use crate::finding::Diagnostic;
 use crate::root::TextFile;
+use std::collections::HashMap;
 
 /// One line of `/etc/passwd`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,20 +241,63 @@ pub struct Accounts {
     pub group: Parsed<GroupEntry>,
     /// `/etc/gshadow`.
     pub gshadow: Parsed<GshadowEntry>,
+    users_by_name: HashMap<String, usize>,
+    shadow_by_name: HashMap<String, usize>,
+    groups_by_name: HashMap<String, usize>,
+    groups_by_gid: HashMap<u32, usize>,
 }
 
 impl Accounts {
-    /// The shadow entry of a user.
+    /// Builds the accounts from parsed files, indexing them by name and id
+    /// (the first entry wins, as in glibc's lookups), so that lookups stay O(1)
+    /// on devices with many accounts.
+    pub fn new(
+        passwd: Parsed<PasswdEntry>,
+        shadow: Parsed<ShadowEntry>,
+        group: Parsed<GroupEntry>,
+        gshadow: Parsed<GshadowEntry>,
+    ) -> Accounts {
+        fn index<T, K: std::hash::Hash + Eq>(v: &[T], key: impl Fn(&T) -> K) -> HashMap<K, usize> {
+            let mut m = HashMap::with_capacity(v.len());
+            for (i, e) in v.iter().enumerate() {
+                m.entry(key(e)).or_insert(i);
+            }
+            m
+        }
+        Accounts {
+            users_by_name: index(&passwd.entries, |e| e.name.clone()),
+            shadow_by_name: index(&shadow.entries, |e| e.name.clone()),
+            groups_by_name: index(&group.entries, |e| e.name.clone()),
+            groups_by_gid: index(&group.entries, |e| e.gid),
+            passwd,
+            shadow,
+            group,
+            gshadow,
+        }
+    }
+    /// The shadow entry of a user (the first, if the name is duplicated).
     pub fn shadow_of(&self, name: &str) -> Option<&ShadowEntry> {
-        self.shadow.entries.iter().find(|s| s.name == name)
+        self.shadow_by_name
+            .get(name)
+            .and_then(|&i| self.shadow.entries.get(i))
     }
-    /// The passwd entry of a user.
+    /// The passwd entry of a user (the first, if the name is duplicated).
     pub fn user(&self, name: &str) -> Option<&PasswdEntry> {
-        self.passwd.entries.iter().find(|p| p.name == name)
+        self.users_by_name
+            .get(name)
+            .and_then(|&i| self.passwd.entries.get(i))
     }
-    /// The group entry of a group name.
+    /// The group entry of a group name (the first, if duplicated).
     pub fn group_named(&self, name: &str) -> Option<&GroupEntry> {
-        self.group.entries.iter().find(|g| g.name == name)
+        self.groups_by_name
+            .get(name)
+            .and_then(|&i| self.group.entries.get(i))
+    }
+    /// The group entry of a gid (the first, if duplicated).
+    pub fn group_by_gid(&self, gid: u32) -> Option<&GroupEntry> {
+        self.groups_by_gid
+            .get(&gid)
+            .and_then(|&i| self.group.entries.get(i))
     }
 }
 
@@ -277,12 +321,12 @@ impl Source for Accounts {
                 },
             }
         }
-        Accounts {
-            passwd: parsed(passwd),
-            shadow: parsed(shadow),
-            group: parsed(group),
-            gshadow: parsed(gshadow),
-        }
+        Accounts::new(
+            parsed(passwd),
+            parsed(shadow),
+            parsed(group),
+            parsed(gshadow),
+        )
     }
 }
 
