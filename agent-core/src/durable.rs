@@ -22,7 +22,7 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<(
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(".dha-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
     if let Some(mode) = mode {
         use std::os::unix::fs::PermissionsExt;
@@ -33,6 +33,27 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<(
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
+}
+
+/// The name prefix of the temporary files [`write_atomic`] creates.
+pub const TEMP_PREFIX: &str = ".dha-tmp-";
+
+/// Removes temporary files that a write interrupted by a crash or a kill left
+/// in `dir` (they never replaced anything, so they hold nothing trusted).
+/// Call it when a component that keeps state in `dir` starts. Returns how
+/// many were removed.
+pub fn remove_stale_temporaries(dir: &Path) -> io::Result<usize> {
+    let mut n = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry.file_type()?.is_file()
+        {
+            fs::remove_file(entry.path())?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Fsyncs a directory so that a rename or a new entry in it is durable.
