@@ -255,6 +255,31 @@ impl Root {
         self.meta(device_path, false)
     }
 
+    /// The target of the symbolic link at `device_path`, as stored in the link
+    /// (not resolved). `Ok(None)` when nothing is there or it is not a symlink.
+    /// A link to `/dev/null` masks a systemd unit even where the image holds
+    /// no `/dev/null`, so the target itself has to be read.
+    pub fn read_link(&self, device_path: &str) -> Result<Option<String>, RootError> {
+        let Some(p) = self.resolve(device_path, false)? else {
+            return Ok(None);
+        };
+        let io_err = |source| RootError::Io {
+            path: display_path(device_path),
+            source,
+        };
+        match fs::symlink_metadata(&p) {
+            Ok(md) if md.file_type().is_symlink() => {}
+            Ok(_) => return Ok(None),
+            Err(e) if is_absent(&e) => return Ok(None),
+            Err(e) => return Err(io_err(e)),
+        }
+        match fs::read_link(&p) {
+            Ok(t) => Ok(Some(t.to_string_lossy().into_owned())),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(io_err(e)),
+        }
+    }
+
     fn meta(&self, device_path: &str, follow: bool) -> Result<Option<FileMeta>, RootError> {
         let Some(p) = self.resolve(device_path, follow)? else {
             return Ok(None);

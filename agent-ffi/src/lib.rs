@@ -1,1 +1,63 @@
-//! dha's C ABI (being written).
+//! dha's C ABI (`libdha.a`, `libdha.so`; header `include/dha.h`).
+//!
+//! Conventions (DESIGN.md "The C ABI", after rustls-ffi):
+//! - every exported name starts with `dha_`; handles are opaque, made by
+//!   `dha_*_new` (or `dha_audit_run`) and released by `dha_*_free`, which
+//!   accept NULL;
+//! - every fallible function returns a [`dha_result`] with a fixed number,
+//!   writes its outputs only on success, takes its output pointers last and
+//!   every buffer followed by its length;
+//! - strings in are NUL-terminated UTF-8 (anything else is an error, never a
+//!   crash); strings out are copied into the caller's buffer, always
+//!   NUL-terminated, or borrowed from the handle that owns them; C never frees
+//!   memory that Rust allocated;
+//! - every export runs inside a panic boundary (module `boundary`), so a
+//!   panic becomes `DHA_ERR_PANIC`, never an unwind into C or an abort;
+//! - every export that takes a pointer is an `unsafe extern "C" fn` whose
+//!   `# Safety` section says what the pointer must be.
+//!
+//! The header is generated from this crate by a pinned cbindgen
+//! (`cbindgen.toml`); regenerate it with
+//! `DHA_BLESS=1 cargo test -p dha-tests --test header`.
+// The exported types carry their C names (`dha_report`), as rustls-ffi's do.
+#![allow(non_camel_case_types)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+// The panic boundary rests on unwinding: with `panic = "abort"` a bug would
+// abort the integrator's process (a scanner mid-exam) instead of returning
+// DHA_ERR_PANIC. The workspace's profiles set `panic = "unwind"`; this keeps
+// any other build from silently losing the boundary.
+#[cfg(panic = "abort")]
+compile_error!("dha's C ABI must be built with panic = \"unwind\" (its panic boundary needs it)");
+
+mod boundary;
+pub mod config;
+mod error;
+pub mod logging;
+pub mod report;
+pub mod result;
+pub mod version;
+
+pub use config::{
+    DHA_CONFIG_MAX_BYTES, dha_config, dha_config_free, dha_config_new_default,
+    dha_config_new_from_toml,
+};
+pub use error::{DHA_MESSAGE_MAX, dha_last_error_detail};
+pub use logging::{dha_log_callback, dha_log_level, dha_set_log_callback};
+pub use report::{
+    DHA_ROOT_PATH_MAX, dha_audit_run, dha_finding, dha_finding_check_id, dha_finding_expected,
+    dha_finding_file, dha_finding_line, dha_finding_observed, dha_finding_remediation,
+    dha_finding_severity, dha_finding_title, dha_report, dha_report_count_at_least,
+    dha_report_finding, dha_report_finding_count, dha_report_free, dha_report_to_json,
+    dha_severity,
+};
+pub use result::{dha_result, dha_result_message};
+pub use version::dha_version;

@@ -10,6 +10,24 @@ use dha_core::HostProbe;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LinuxHost;
 
+impl LinuxHost {
+    /// The effective user id of this process.
+    pub fn effective_uid(&self) -> u32 {
+        nix::unistd::geteuid().as_raw()
+    }
+
+    /// True when this process can read what only root may read (`/etc/shadow`
+    /// is mode 0640 root:shadow or stricter, `/etc/sudoers` 0440 root:root):
+    /// an audit of the live `/` by anyone else is incomplete, and says so.
+    ///
+    /// Judged by the effective UID alone, as the kernel's DAC checks are
+    /// (credentials(7)); a process holding only `CAP_DAC_READ_SEARCH` is
+    /// reported as unprivileged, which errs on the side of warning.
+    pub fn is_privileged(&self) -> bool {
+        nix::unistd::geteuid().is_root()
+    }
+}
+
 impl HostProbe for LinuxHost {
     fn hostname(&self) -> Option<String> {
         nix::unistd::gethostname()
@@ -19,6 +37,12 @@ impl HostProbe for LinuxHost {
     }
 }
 
+/// The Rust example of the repository's README, compiled as a doctest so
+/// that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +51,15 @@ mod tests {
     fn hostname_matches_the_kernel() {
         let k = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
         assert_eq!(LinuxHost.hostname().as_deref(), Some(k.trim()));
+    }
+
+    #[test]
+    fn effective_uid_matches_proc_status() {
+        // /proc/self/status: "Uid:\treal\teffective\tsaved\tfs" (proc(5)).
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+        let euid: u32 = uid_line.split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert_eq!(LinuxHost.effective_uid(), euid);
+        assert_eq!(LinuxHost.is_privileged(), euid == 0);
     }
 }

@@ -59,6 +59,15 @@ impl ShadowEntry {
     pub fn hash_kind(&self) -> HashKind {
         HashKind::of(&self.password)
     }
+
+    /// True when the account expiration date (field 8) has passed on day
+    /// `today` (days since the epoch), so that no login is possible.
+    /// shadow(5): 0 "should not be used as it is interpreted as either an
+    /// account with no expiration, or as an expiration on Jan 1, 1970", so
+    /// only a positive date counts.
+    pub fn is_expired(&self, today: i64) -> bool {
+        self.expire.is_some_and(|e| e > 0 && e <= today)
+    }
 }
 
 /// What a shadow password field holds, without the secret.
@@ -298,6 +307,90 @@ impl Accounts {
         self.groups_by_gid
             .get(&gid)
             .and_then(|&i| self.group.entries.get(i))
+    }
+
+    /// What authenticates `user`: the passwd field itself unless it is `x`,
+    /// in which case the shadow entry (pam_unix `get_pwd_hash()` and glibc
+    /// read `/etc/shadow` only for `x`). `None` when the field is `x` and
+    /// there is no shadow entry: no password can then be verified.
+    pub fn password_of(&self, user: &PasswdEntry) -> Option<HashKind> {
+        if user.password == "x" {
+            self.shadow_of(&user.name).map(ShadowEntry::hash_kind)
+        } else {
+            Some(HashKind::of(&user.password))
+        }
+    }
+
+    /// True when `user` cannot log in with a password: the password is
+    /// locked (`!`, `*`) or absent (`x` without a shadow entry), or the
+    /// account has expired on day `today`.
+    pub fn is_locked(&self, user: &PasswdEntry, today: i64) -> bool {
+        let expired = self
+            .shadow_of(&user.name)
+            .is_some_and(|s| s.is_expired(today));
+        expired || matches!(self.password_of(user), None | Some(HashKind::Locked))
+    }
+}
+
+/// `/etc/shells` (shells(5)): the login shells users may have.
+#[derive(Debug, Clone, Default)]
+pub struct Shells {
+    /// The device path, when the file exists.
+    pub path: Option<String>,
+    shells: std::collections::HashSet<String>,
+}
+
+impl Shells {
+    /// The shells glibc's `getusershell(3)` returns when `/etc/shells`
+    /// cannot be read: `/bin/sh` and `/bin/csh`.
+    pub const DEFAULT: [&'static str; 2] = ["/bin/sh", "/bin/csh"];
+
+    /// Parses the file as glibc's `initshells()` does: on each line, the
+    /// first `/` before any `#` starts a shell, which ends at white space or
+    /// `#`; lines without one are ignored.
+    pub fn parse(t: &TextFile) -> Shells {
+        let mut shells = std::collections::HashSet::new();
+        for (_, line) in t.lines() {
+            let Some(start) = line.find(['#', '/']) else {
+                continue;
+            };
+            let Some(rest) = line.get(start..).filter(|r| r.starts_with('/')) else {
+                continue;
+            };
+            let end = rest
+                .find(|c: char| c == '#' || c.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            if let Some(shell) = rest.get(..end) {
+                shells.insert(shell.to_owned());
+            }
+        }
+        Shells {
+            path: Some(t.path.clone()),
+            shells,
+        }
+    }
+
+    /// True when the file exists.
+    pub fn present(&self) -> bool {
+        self.path.is_some()
+    }
+
+    /// True when `shell` is a valid login shell (the defaults of
+    /// `getusershell(3)` when the file is absent).
+    pub fn contains(&self, shell: &str) -> bool {
+        if self.present() {
+            self.shells.contains(shell)
+        } else {
+            Self::DEFAULT.contains(&shell)
+        }
+    }
+}
+
+impl Source for Shells {
+    fn load(ctx: &AuditContext<'_>) -> Self {
+        ctx.read_text("/etc/shells")
+            .map(|t| Shells::parse(&t))
+            .unwrap_or_default()
     }
 }
 
@@ -558,6 +651,55 @@ mod tests {
         assert_eq!(HashKind::of("$6$salt$h"), HashKind::Sha512 { rounds: 5000 });
         assert!(matches!(HashKind::of("$7$x"), HashKind::Other(_)));
         assert!(!HashKind::of("$6$secret$HASH").describe().contains("HASH"));
+    }
+
+    #[test]
+    fn shells_follow_glibc_initshells() {
+        let t = text(
+            "# /etc/shells\n/bin/sh\n  /bin/bash # comment\nbash\n#/bin/zsh\nx /usr/bin/dash\n",
+        );
+        let s = Shells::parse(&t);
+        assert!(s.contains("/bin/sh") && s.contains("/bin/bash") && s.contains("/usr/bin/dash"));
+        assert!(!s.contains("bash") && !s.contains("/bin/zsh") && !s.contains("/bin/csh"));
+        let absent = Shells::default();
+        assert!(absent.contains("/bin/csh") && !absent.contains("/bin/bash"));
+    }
+
+    #[test]
+    fn password_source_and_lock_state() {
+        let p = parse_passwd(
+            &text(
+                "a:x:1:1::/:/bin/sh\nb:x:2:2::/:/bin/sh\nc:*:3:3::/:/bin/sh\nd:x:4:4::/:/bin/sh\ne:x:5:5::/:/bin/sh\n",
+            ),
+            &mut |_| {},
+        );
+        let sh = parse_shadow(
+            &text(
+                "a:$y$j9T$s$h:20000:::::0:\nb:!$y$j9T$s$h:20000::::::\ne:$y$j9T$s$h:20000:::::20786:\n",
+            ),
+            &mut |_| {},
+        );
+        let acc = Accounts::new(
+            Parsed {
+                path: Some("/etc/passwd".into()),
+                entries: p.clone(),
+            },
+            Parsed {
+                path: Some("/etc/shadow".into()),
+                entries: sh,
+            },
+            Parsed::default(),
+            Parsed::default(),
+        );
+        let today = 20786;
+        assert_eq!(acc.password_of(&p[0]), Some(HashKind::Yescrypt));
+        assert!(!acc.is_locked(&p[0], today), "expire 0 is not an expiry");
+        assert!(acc.is_locked(&p[1], today));
+        assert!(acc.is_locked(&p[2], today), "* in passwd itself");
+        assert_eq!(acc.password_of(&p[3]), None);
+        assert!(acc.is_locked(&p[3], today), "x without shadow entry");
+        assert!(acc.is_locked(&p[4], today), "expired today");
+        assert!(!acc.is_locked(&p[4], today - 1));
     }
 
     #[test]

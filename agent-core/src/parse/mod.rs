@@ -2,8 +2,13 @@
 //! reports malformed input as a [`crate::Diagnostic`] naming file, line and field.
 
 pub mod accounts;
+pub mod dconf;
+pub mod keyfile;
 pub mod logindefs;
 pub mod pam;
+pub mod pamconf;
 pub mod session;
+pub mod shell;
 pub mod sshd;
 pub mod sudoers;
+pub mod units;

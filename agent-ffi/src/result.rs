@@ -1,0 +1,279 @@
+//! `dha_result`: the stable numbers every fallible export returns, and their messages.
+//!
+//! The numbers are part of the ABI: a number, once released, keeps its meaning
+//! for ever and is never reused, even when its variant is retired (DESIGN.md
+//! "The C ABI"). Each area owns a range of 100 so that areas can grow without
+//! renumbering:
+//!
+//! | range   | area                                   |
+//! |---------|----------------------------------------|
+//! | 0       | success                                |
+//! | 1–99    | general (arguments, buffers, panics)   |
+//! | 100–199 | configuration                          |
+//! | 200–299 | audit and the audited root             |
+//! | 300–399 | update (reserved)                      |
+//! | 400–499 | integrity (reserved)                   |
+//! | 500–599 | recovery (reserved)                    |
+//! | 600–699 | events (reserved)                      |
+
+use crate::boundary::{OutBuf, ffi_quiet, try_out};
+use crate::error::Error;
+use std::ffi::c_char;
+
+/// The result of a fallible dha function. `DHA_OK` (0) is success; every
+/// other value is an error whose number never changes and is never reused.
+///
+/// In C this is a `uint32_t`: a value this header does not name (from a newer
+/// library) is still a valid `dha_result`, and `dha_result_message` describes
+/// it as unknown.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum dha_result {
+    /// Success.
+    DHA_OK = 0,
+
+    /// A pointer argument that must not be NULL was NULL.
+    DHA_ERR_NULL_ARGUMENT = 1,
+    /// A string argument was not valid UTF-8.
+    DHA_ERR_INVALID_UTF8 = 2,
+    /// The caller's buffer is too small; the function says how much is needed
+    /// (see each function).
+    DHA_ERR_INSUFFICIENT_SIZE = 3,
+    /// dha panicked (a bug in dha). The operation did not complete and no
+    /// output was written; the process is unaffected. Please report it with
+    /// the text of `dha_last_error_detail`.
+    DHA_ERR_PANIC = 4,
+    /// An index was not below the number of elements.
+    DHA_ERR_INDEX_OUT_OF_RANGE = 5,
+    /// An operating-system I/O error (the detail names the path and the cause).
+    DHA_ERR_IO = 6,
+    /// An argument is out of its allowed range (an unknown enum value, a
+    /// string longer than its documented limit).
+    DHA_ERR_INVALID_ARGUMENT = 7,
+    /// The log callback cannot be installed: another logger of the Rust `log`
+    /// crate already owns this process's log records.
+    DHA_ERR_LOGGER_UNAVAILABLE = 8,
+    /// The function may not be called from inside a dha callback (it would
+    /// deadlock); call it after the callback has returned.
+    DHA_ERR_CALLED_FROM_CALLBACK = 9,
+
+    /// The configuration is not valid TOML, or has a key of the wrong type or
+    /// an unknown key (the detail names the key, its line and column).
+    DHA_ERR_CONFIG_PARSE = 100,
+    /// A configuration value is out of its allowed range (the detail names
+    /// the dotted key, e.g. `password.min_days`).
+    DHA_ERR_CONFIG_INVALID = 101,
+
+    /// The root directory to audit does not exist.
+    DHA_ERR_ROOT_NOT_FOUND = 200,
+    /// The root to audit is not a directory.
+    DHA_ERR_ROOT_NOT_A_DIRECTORY = 201,
+    /// The root directory to audit may not be read by this process.
+    DHA_ERR_ROOT_PERMISSION_DENIED = 202,
+}
+
+/// Every result, in numeric order (for lookups and tests). Not exported:
+/// C learns the numbers from the header.
+const ALL: [dha_result; 15] = [
+    // Keep in numeric order; a unit test checks it.
+    dha_result::DHA_OK,
+    dha_result::DHA_ERR_NULL_ARGUMENT,
+    dha_result::DHA_ERR_INVALID_UTF8,
+    dha_result::DHA_ERR_INSUFFICIENT_SIZE,
+    dha_result::DHA_ERR_PANIC,
+    dha_result::DHA_ERR_INDEX_OUT_OF_RANGE,
+    dha_result::DHA_ERR_IO,
+    dha_result::DHA_ERR_INVALID_ARGUMENT,
+    dha_result::DHA_ERR_LOGGER_UNAVAILABLE,
+    dha_result::DHA_ERR_CALLED_FROM_CALLBACK,
+    dha_result::DHA_ERR_CONFIG_PARSE,
+    dha_result::DHA_ERR_CONFIG_INVALID,
+    dha_result::DHA_ERR_ROOT_NOT_FOUND,
+    dha_result::DHA_ERR_ROOT_NOT_A_DIRECTORY,
+    dha_result::DHA_ERR_ROOT_PERMISSION_DENIED,
+];
+
+impl dha_result {
+    /// The result with number `code`, or `None` for a number this library
+    /// does not know. Numbers come from C as plain integers, so they are
+    /// matched, never transmuted into the enum.
+    pub fn from_u32(code: u32) -> Option<dha_result> {
+        ALL.into_iter().find(|r| *r as u32 == code)
+    }
+
+    /// A one-line English description.
+    pub fn message(self) -> &'static str {
+        match self {
+            dha_result::DHA_OK => "success",
+            dha_result::DHA_ERR_NULL_ARGUMENT => "a required pointer argument was NULL",
+            dha_result::DHA_ERR_INVALID_UTF8 => "a string argument is not valid UTF-8",
+            dha_result::DHA_ERR_INSUFFICIENT_SIZE => "the buffer is too small",
+            dha_result::DHA_ERR_PANIC => {
+                "internal error: dha panicked (a bug in dha; the operation was abandoned)"
+            }
+            dha_result::DHA_ERR_INDEX_OUT_OF_RANGE => "index out of range",
+            dha_result::DHA_ERR_IO => "input/output error",
+            dha_result::DHA_ERR_INVALID_ARGUMENT => "an argument is out of its allowed range",
+            dha_result::DHA_ERR_LOGGER_UNAVAILABLE => {
+                "the log callback cannot be installed: another logger owns this process's log records"
+            }
+            dha_result::DHA_ERR_CALLED_FROM_CALLBACK => {
+                "this function may not be called from inside a dha callback"
+            }
+            dha_result::DHA_ERR_CONFIG_PARSE => "the configuration could not be parsed",
+            dha_result::DHA_ERR_CONFIG_INVALID => "a configuration value is out of range",
+            dha_result::DHA_ERR_ROOT_NOT_FOUND => "the root directory does not exist",
+            dha_result::DHA_ERR_ROOT_NOT_A_DIRECTORY => "the root is not a directory",
+            dha_result::DHA_ERR_ROOT_PERMISSION_DENIED => {
+                "permission denied opening the root directory"
+            }
+        }
+    }
+}
+
+/// The message of result `code`; numbers this library does not know get a
+/// message that says so and repeats the number.
+pub fn message_of(code: u32) -> std::borrow::Cow<'static, str> {
+    match dha_result::from_u32(code) {
+        Some(r) => r.message().into(),
+        None => format!("unknown result code {code}").into(),
+    }
+}
+
+/// Copies the English message of result `code` into `buf`.
+///
+/// `code` is a `dha_result` taken as a plain number, so that any value is
+/// accepted: a number this library does not know gives
+/// "unknown result code N".
+///
+/// Whenever `buf` is not NULL and `len > 0`, `buf` is NUL-terminated on
+/// return, even on error: the message is cut (at a UTF-8 character boundary)
+/// to fit `len - 1` bytes. `*out_written` receives the number of bytes written
+/// before the NUL. A buffer of `DHA_MESSAGE_MAX + 1` bytes always suffices.
+///
+/// Returns `DHA_OK` when the whole message fit, `DHA_ERR_INSUFFICIENT_SIZE`
+/// when it was cut (including `buf == NULL, len == 0`, which writes 0 to
+/// `*out_written`), and `DHA_ERR_NULL_ARGUMENT` when `out_written` is NULL or
+/// `buf` is NULL with `len > 0`. Never changes `dha_last_error_detail`.
+/// Callable from any thread.
+///
+/// # Safety
+///
+/// `buf` is NULL or valid for writes of `len` bytes; `out_written` is NULL or
+/// valid for a write of one `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dha_result_message(
+    code: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_written: *mut usize,
+) -> dha_result {
+    ffi_quiet(|| {
+        // SAFETY: the caller guarantees `buf` is NULL or valid for `len` bytes.
+        let mut out = unsafe { OutBuf::new(buf, len) }?;
+        let written = try_out!(out_written);
+        let copied = out.copy_truncating(&message_of(code));
+        written.write(copied.written);
+        if copied.complete {
+            Ok(())
+        } else {
+            Err(Error::insufficient_size())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+
+    #[test]
+    fn numbers_are_frozen() {
+        // These numbers are the ABI: changing one breaks every integrator.
+        let frozen: [(dha_result, u32); 15] = [
+            (dha_result::DHA_OK, 0),
+            (dha_result::DHA_ERR_NULL_ARGUMENT, 1),
+            (dha_result::DHA_ERR_INVALID_UTF8, 2),
+            (dha_result::DHA_ERR_INSUFFICIENT_SIZE, 3),
+            (dha_result::DHA_ERR_PANIC, 4),
+            (dha_result::DHA_ERR_INDEX_OUT_OF_RANGE, 5),
+            (dha_result::DHA_ERR_IO, 6),
+            (dha_result::DHA_ERR_INVALID_ARGUMENT, 7),
+            (dha_result::DHA_ERR_LOGGER_UNAVAILABLE, 8),
+            (dha_result::DHA_ERR_CALLED_FROM_CALLBACK, 9),
+            (dha_result::DHA_ERR_CONFIG_PARSE, 100),
+            (dha_result::DHA_ERR_CONFIG_INVALID, 101),
+            (dha_result::DHA_ERR_ROOT_NOT_FOUND, 200),
+            (dha_result::DHA_ERR_ROOT_NOT_A_DIRECTORY, 201),
+            (dha_result::DHA_ERR_ROOT_PERMISSION_DENIED, 202),
+        ];
+        for (r, n) in frozen {
+            assert_eq!(r as u32, n, "{r:?}");
+            assert_eq!(dha_result::from_u32(n), Some(r));
+        }
+    }
+
+    #[test]
+    fn all_is_sorted_unique_and_complete() {
+        let nums: Vec<u32> = ALL.iter().map(|r| *r as u32).collect();
+        assert!(nums.windows(2).all(|w| w[0] < w[1]), "{nums:?}");
+    }
+
+    #[test]
+    fn unknown_numbers_are_described_not_trusted() {
+        assert_eq!(dha_result::from_u32(10), None);
+        assert_eq!(dha_result::from_u32(u32::MAX), None);
+        assert_eq!(message_of(4242), "unknown result code 4242");
+    }
+
+    #[test]
+    fn message_is_cut_and_always_nul_terminated() {
+        let full = dha_result::DHA_ERR_NULL_ARGUMENT.message();
+        let mut buf = [0x55 as c_char; 8];
+        let mut n = usize::MAX;
+        // SAFETY: buf is 8 writable bytes; n is a valid usize.
+        let rc = unsafe { dha_result_message(1, buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(rc, dha_result::DHA_ERR_INSUFFICIENT_SIZE);
+        assert_eq!(n, 7);
+        assert_eq!(buf[7], 0);
+        let got: Vec<u8> = buf[..7].iter().map(|c| c.to_ne_bytes()[0]).collect();
+        assert_eq!(got, full.as_bytes()[..7]);
+
+        let mut big = [0x55 as c_char; 256];
+        // SAFETY: as above.
+        let rc = unsafe { dha_result_message(1, big.as_mut_ptr(), big.len(), &mut n) };
+        assert_eq!(rc, dha_result::DHA_OK);
+        assert_eq!(n, full.len());
+        assert_eq!(big[n], 0);
+
+        // One byte: only the NUL fits.
+        let mut one = [0x55 as c_char; 1];
+        // SAFETY: as above.
+        let rc = unsafe { dha_result_message(0, one.as_mut_ptr(), 1, &mut n) };
+        assert_eq!(rc, dha_result::DHA_ERR_INSUFFICIENT_SIZE);
+        assert_eq!((n, one[0]), (0, 0));
+
+        // NULL, 0: nothing fits; the caller learns it is short.
+        // SAFETY: NULL with length 0 is allowed.
+        let rc = unsafe { dha_result_message(0, ptr::null_mut(), 0, &mut n) };
+        assert_eq!(rc, dha_result::DHA_ERR_INSUFFICIENT_SIZE);
+        assert_eq!(n, 0);
+
+        // NULL out_written: refused, but the buffer is still terminated.
+        let mut buf = [0x55 as c_char; 8];
+        // SAFETY: as above.
+        let rc = unsafe { dha_result_message(0, buf.as_mut_ptr(), 8, ptr::null_mut()) };
+        assert_eq!(rc, dha_result::DHA_ERR_NULL_ARGUMENT);
+        assert_eq!(buf[0], 0);
+        // SAFETY: NULL with a length is refused before any write.
+        let rc = unsafe { dha_result_message(0, ptr::null_mut(), 8, &mut n) };
+        assert_eq!(rc, dha_result::DHA_ERR_NULL_ARGUMENT);
+    }
+
+    #[test]
+    fn every_message_fits_the_documented_maximum() {
+        for r in ALL {
+            assert!(r.message().len() <= crate::DHA_MESSAGE_MAX, "{r:?}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+[ -z "$PS1" ] && return
+umask 022

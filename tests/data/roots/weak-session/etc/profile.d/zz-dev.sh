@@ -1,0 +1,2 @@
+# Lets the field-service scripts share files with everyone.
+umask a=rwx

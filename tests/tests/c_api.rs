@@ -1,0 +1,416 @@
+//! The C API from C: the programs in `tests/c/` are compiled with
+//! `cc -std=c11 -Wall -Wextra -Werror -pedantic` against `include/dha.h` and
+//! the static library `libdha.a`, and run, under Valgrind when it is
+//! installed (DESIGN.md "Testing"). Also: every symbol the libraries export
+//! carries the `dha_` prefix (STYLE.md, after ring and rustls-ffi).
+//!
+//! Environment: `CC` picks the C compiler (default `cc`);
+//! `DHA_REQUIRE_VALGRIND=1` makes a missing `valgrind` a failure (CI sets it).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use dha_core::{Auditor, Config, Root, SystemClock};
+use dha_tests::{expectations, materialise, repo_dir, root_names};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Every C program of `tests/c/`, each run by one test below.
+const PROGRAMS: [&str; 4] = ["api_contract", "audit", "log_callback", "threads"];
+
+/// The directory holding a fresh `libdha.a` and `libdha.so`, built once per
+/// test process.
+///
+/// The libraries are built by a nested `cargo build -p agent-ffi` with the
+/// profile of this test binary, into a target directory of its own under
+/// `CARGO_TARGET_TMPDIR`, not into the shared target directory: the outer
+/// `cargo test` keeps the shared directory's build lock while its tests run,
+/// so a nested build there would wait on a lock that is released only when
+/// this test ends ("Blocking waiting for file lock"), i.e. never. Cargo's own
+/// freshness check then makes the library match the sources on every run;
+/// concurrent test processes serialise on the separate directory's lock.
+fn ffi_lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        // This binary is <target>/<profile dir>/deps/c_api-<hash>.
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .unwrap()
+            .to_owned();
+        let profile = match profile_dir.as_str() {
+            "debug" => "dev",
+            other => other,
+        };
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dha-ffi-target");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            // --locked: the outer build resolved Cargo.lock; the nested one
+            // must never rewrite it under the feet of the outer one.
+            .args([
+                "build",
+                "--locked",
+                "-p",
+                "agent-ffi",
+                "--lib",
+                "--profile",
+                profile,
+            ])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .current_dir(repo_dir())
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo build -p agent-ffi failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = target_dir.join(&profile_dir);
+        assert!(
+            dir.join("libdha.a").is_file(),
+            "no libdha.a in {}",
+            dir.display()
+        );
+        dir
+    })
+}
+
+/// Compiles `tests/c/NAME.c` against the header and `libdha.a`.
+fn compile(name: &str) -> PathBuf {
+    let lib = ffi_lib_dir().join("libdha.a");
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dha-c");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let exe = out_dir.join(name);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let out = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .arg("-I")
+        .arg(repo_dir().join("include"))
+        .arg(repo_dir().join(format!("tests/c/{name}.c")))
+        .arg(&lib)
+        // What Rust's std needs from the C library (rustc --print native-static-libs).
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&exe)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler {cc}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cc} failed on tests/c/{name}.c:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+/// True when `prog` is an executable file on PATH.
+fn on_path(prog: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(d.join(prog))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// Runs a compiled program, under Valgrind when available: invalid reads and
+/// writes, uses of uninitialised memory and definite or indirect leaks fail
+/// it. (Rust's std keeps some memory "still reachable" until exit; that is
+/// not a leak and is not counted.)
+fn run(exe: &Path, args: &[&Path]) -> Output {
+    let valgrind = on_path("valgrind");
+    if !valgrind && std::env::var_os("DHA_REQUIRE_VALGRIND").is_some_and(|v| v == "1") {
+        panic!("DHA_REQUIRE_VALGRIND=1 but valgrind is not on PATH");
+    }
+    let mut cmd = if valgrind {
+        let mut c = Command::new("valgrind");
+        c.args([
+            "--error-exitcode=1",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect",
+            "--track-origins=yes",
+        ])
+        .arg(exe);
+        c
+    } else {
+        eprintln!(
+            "note: valgrind is not on PATH; running {} without it",
+            exe.display()
+        );
+        Command::new(exe)
+    };
+    let out = cmd.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed ({}){}:\n--- stdout\n{}\n--- stderr\n{}",
+        exe.display(),
+        out.status,
+        if valgrind { " under valgrind" } else { "" },
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// One finding as the C program printed it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Printed {
+    id: String,
+    severity: String,
+    file: Option<String>,
+    line: u32,
+    title: String,
+}
+
+impl Printed {
+    /// `file:line`, `file` or "" (as `dha_core::Finding::location`).
+    fn location(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(f), 0) => f.clone(),
+            (Some(f), l) => format!("{f}:{l}"),
+            (None, _) => String::new(),
+        }
+    }
+}
+
+/// Audits fixture root `name` from C and checks the output against the JSON
+/// the program wrote and against the same audit made in Rust.
+fn audit_from_c(name: &str) -> Vec<Printed> {
+    let exe = compile("audit");
+    let fx = materialise(name);
+    // Not inside the root: the file is written after the audit, but a root
+    // is better left as it was materialised.
+    let json_dir = tempfile::tempdir().unwrap();
+    let json_path = json_dir.path().join("report-from-c.json");
+    let out = run(&exe, &[fx.path(), &json_path]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+
+    let mut printed = Vec::new();
+    let mut count = None;
+    for line in stdout.lines() {
+        let f: Vec<&str> = line.splitn(6, '\t').collect();
+        match f[0] {
+            "version" => assert_eq!(f[1], dha_core::VERSION),
+            "finding" => printed.push(Printed {
+                id: f[1].to_owned(),
+                severity: f[2].to_owned(),
+                file: (f[3] != "-").then(|| f[3].to_owned()),
+                line: f[4].parse().unwrap(),
+                title: f[5].to_owned(),
+            }),
+            "count" => count = Some(f[1].parse::<usize>().unwrap()),
+            _ => {}
+        }
+    }
+    assert_eq!(count, Some(printed.len()), "{stdout}");
+
+    // The JSON the C program fetched says the same, in the same order.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let from_json: Vec<Printed> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Printed {
+            id: f["check_id"].as_str().unwrap().to_owned(),
+            severity: f["severity"].as_str().unwrap().to_owned(),
+            file: f["evidence"]["file"].as_str().map(str::to_owned),
+            line: f["evidence"]["line"]
+                .as_u64()
+                .map_or(0, |l| u32::try_from(l).unwrap()),
+            title: f["title"].as_str().unwrap().to_owned(),
+        })
+        .collect();
+    assert_eq!(printed, from_json, "the C accessors and the JSON disagree");
+
+    // The same audit in Rust (same clock, same defaults) finds the same.
+    let cfg = Config::default();
+    let root = Root::with_limits(fx.path(), cfg.read_limits()).unwrap();
+    let rust = Auditor::new(&cfg, &SystemClock).run(&root);
+    let rust_set: BTreeSet<(String, String)> = rust
+        .findings
+        .iter()
+        .map(|f| (f.check_id.clone(), f.location()))
+        .collect();
+    let c_set: BTreeSet<(String, String)> = printed
+        .iter()
+        .map(|p| (p.id.clone(), p.location()))
+        .collect();
+    assert_eq!(
+        c_set, rust_set,
+        "the C API and the Rust API disagree on {name}"
+    );
+    printed
+}
+
+#[test]
+fn audit_of_the_hardened_root_from_c() {
+    audit_from_c("hardened");
+}
+
+#[test]
+fn audit_of_weak_roots_from_c_reports_their_planted_weaknesses() {
+    // weak-accounts is the first weak root; once its .expect exists, at least
+    // one planted weakness must come through the C API with its location.
+    // (Other areas' exact results are their own fixture tests' business; the
+    // full comparison with the Rust audit above covers the rest.)
+    let names: Vec<String> = root_names()
+        .into_iter()
+        .filter(|n| n == "weak-accounts")
+        .collect();
+    for name in names {
+        let printed = audit_from_c(&name);
+        let expected = expectations(&name);
+        if expected.is_empty() {
+            continue;
+        }
+        let hits = expected
+            .iter()
+            .filter(|e| {
+                printed
+                    .iter()
+                    .any(|p| p.id == e.check_id && p.location() == e.location)
+            })
+            .count();
+        assert!(
+            hits > 0,
+            "none of {name}.expect's {} weaknesses came through the C API: {printed:#?}",
+            expected.len()
+        );
+    }
+}
+
+#[test]
+fn api_contract_from_c() {
+    let exe = compile("api_contract");
+    let fx = materialise("hardened");
+    let file = fx.path().join("etc/hostname");
+    let out = run(&exe, &[fx.path(), &file]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok api_contract"));
+}
+
+#[test]
+fn log_callback_from_c() {
+    let exe = compile("log_callback");
+    let fx = materialise("hardened");
+    let out = run(&exe, &[fx.path()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok log_callback"), "{stdout}");
+    // The lines are dha's own: each check announces itself at DEBUG (4).
+    assert!(
+        stdout.lines().any(|l| l.starts_with("log\t4\trunning ")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("log\t3\taudit of ")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn threads_from_c() {
+    let exe = compile("threads");
+    let fx = materialise("hardened");
+    let out = run(&exe, &[fx.path()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok threads"));
+}
+
+#[test]
+fn every_c_program_is_run_by_a_test() {
+    let mut found: Vec<String> = std::fs::read_dir(repo_dir().join("tests/c"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "c").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, PROGRAMS, "tests/c/*.c and PROGRAMS differ");
+}
+
+/// The defined global symbols of a library, as `nm` lists them.
+fn defined_symbols(lib: &Path, dynamic: bool) -> Vec<String> {
+    let mut cmd = Command::new("nm");
+    cmd.args(["-g", "--defined-only", "--format=posix"]);
+    if dynamic {
+        cmd.arg("-D");
+    }
+    let out = cmd.arg(lib).output().expect("cannot run nm (binutils)");
+    assert!(
+        out.status.success(),
+        "nm {}: {}",
+        lib.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        // posix format: "name type value [size]", the type one letter. Other
+        // lines are archive member headers ("lib.a[x.o]:") and notes of the
+        // linker plugin about the LLVM bitcode that rustc embeds ("bfd
+        // plugin: ..."), which nm prints on stdout.
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let name = f.next()?;
+            let kind = f.next()?;
+            (kind.len() == 1 && f.next().is_some()).then(|| name.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_shared_library_exports_only_dha_symbols() {
+    // rustc exports exactly the `#[no_mangle]` functions of a cdylib, so here
+    // no filtering is needed: anything else would be a leak of a name into
+    // the integrator's namespace.
+    let syms = defined_symbols(&ffi_lib_dir().join("libdha.so"), true);
+    let foreign: Vec<&String> = syms.iter().filter(|s| !s.starts_with("dha_")).collect();
+    assert!(foreign.is_empty(), "libdha.so exports {foreign:?}");
+    for f in [
+        "dha_audit_run",
+        "dha_result_message",
+        "dha_last_error_detail",
+        "dha_version",
+    ] {
+        assert!(syms.iter().any(|s| s == f), "libdha.so lacks {f}");
+    }
+}
+
+#[test]
+fn the_static_library_defines_no_unprefixed_c_symbols() {
+    // A static library carries all of Rust's std and dependencies. Their
+    // symbols cannot clash with an integrator's C names when they are in the
+    // space C11 7.1.3 reserves to the implementation (beginning with `__`, or
+    // `_` and a capital: Rust's mangled `_ZN...` and `_R...`, compiler-builtins'
+    // `__udivti3`, the runtime's `__rustc...`, `__rust_...`), or when they are
+    // not C identifiers at all (`DW.ref.rust_eh_personality`, the weak DWARF
+    // reference LLVM puts in every object with landing pads). Every other
+    // defined global must be dha's own.
+    let syms = defined_symbols(&ffi_lib_dir().join("libdha.a"), false);
+    let reserved = |s: &str| {
+        let mut c = s.chars();
+        match (c.next(), c.next()) {
+            (Some('_'), Some(second)) => second == '_' || second.is_ascii_uppercase(),
+            _ => false,
+        }
+    };
+    let foreign: BTreeSet<&String> = syms
+        .iter()
+        .filter(|s| !(s.starts_with("dha_") || reserved(s) || s.contains('.')))
+        .collect();
+    assert!(foreign.is_empty(), "libdha.a defines {foreign:?}");
+    assert!(syms.iter().any(|s| s == "dha_audit_run"));
+}
