@@ -64,23 +64,58 @@ pub fn acc11_sudo_su(ctx: &AuditContext<'_>) -> CheckOutcome {
         su_wheel(ctx, stack, &pam.service_path("su"), &mut out);
     }
     shadow_group(ctx, &mut out);
-    CheckOutcome::Ran(out.list)
+    CheckOutcome::Ran(out.finish(ctx))
 }
 
+/// Most findings listed one by one; a hostile image with a million NOPASSWD
+/// lines gets this many and one summary, not a report of gigabytes.
+const MAX_FINDINGS: usize = 500;
+
 /// Findings without duplicates: a file included twice is read twice (as
-/// sudo does), but each weakness is reported once.
+/// sudo does), but each weakness is reported once. Beyond [`MAX_FINDINGS`]
+/// they are counted, with the worst severity among them.
 #[derive(Default)]
 struct Findings {
     list: Vec<Finding>,
     seen: HashSet<(String, String)>,
+    dropped: usize,
+    dropped_worst: Option<Severity>,
 }
 
 impl Findings {
     fn push(&mut self, b: FindingBuilder) {
         let f = b.build();
-        if self.seen.insert((f.title.clone(), f.location())) {
-            self.list.push(f);
+        if !self.seen.insert((f.title.clone(), f.location())) {
+            return;
         }
+        if self.list.len() >= MAX_FINDINGS {
+            // Only the key is kept, to stay deduplicated at a bounded cost.
+            self.dropped = self.dropped.saturating_add(1);
+            self.dropped_worst = self.dropped_worst.max(Some(f.severity));
+            return;
+        }
+        self.list.push(f);
+    }
+
+    fn finish(mut self, ctx: &AuditContext<'_>) -> Vec<Finding> {
+        if let Some(sev) = self.dropped_worst {
+            self.list.push(
+                ctx.finding(
+                    ID,
+                    format!(
+                        "{} more sudo/su weaknesses are not listed (first {MAX_FINDINGS} shown)",
+                        self.dropped
+                    ),
+                )
+                .severity(sev)
+                .file(SUDOERS_PATH)
+                .observed(format!("{} further findings of ACC-11", self.dropped))
+                .expected("no findings")
+                .remediation("Fix the findings listed, then audit again to see the rest.")
+                .build(),
+            );
+        }
+        self.list
     }
 }
 

@@ -36,7 +36,7 @@ use std::fmt;
 mod grammar;
 mod load;
 
-pub use grammar::{is_alias_name, parse_file};
+pub use grammar::{MAX_DIAGNOSTICS, MAX_LOGICAL_LINE, is_alias_name, parse_file};
 
 /// The main policy file (sudo's `_PATH_SUDOERS`).
 pub const SUDOERS_PATH: &str = "/etc/sudoers";

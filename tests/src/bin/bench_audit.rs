@@ -210,9 +210,14 @@ fn generate(root: &Path, n: usize) -> Res<usize> {
     fs::create_dir_all(&home_base)?;
     let mut homes = 0usize;
     for i in 0..n {
-        let id = FIRST_ID
+        let mut id = FIRST_ID
             .checked_add(u32::try_from(i)?)
             .ok_or("too many accounts")?;
+        // 65534 is nobody/nogroup and 65535 the 16-bit (uid_t)-1: never
+        // handed out by useradd, so not by this generator either.
+        if id >= 65_534 {
+            id = id.checked_add(2).ok_or("too many accounts")?;
+        }
         // One in ten is a service account: no login shell, locked, no home.
         let service = i % 10 == 9;
         let name = if service {

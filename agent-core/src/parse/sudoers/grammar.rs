@@ -50,9 +50,30 @@ const OPTIONS: &[&str] = &[
 /// hold for one line (8 bytes a character) to 2 MiB.
 pub const MAX_LOGICAL_LINE: usize = 256 * 1024;
 
+/// Most diagnostics reported for one file; a file with more problems than
+/// this is reported as such once, instead of flooding the report.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
 /// Parses one sudoers file without following its includes. Malformed lines
-/// are reported through `warn`; never panics.
+/// are reported through `warn` (at most [`MAX_DIAGNOSTICS`] of them); never
+/// panics.
 pub fn parse_file(t: &TextFile, warn: &mut dyn FnMut(Diagnostic)) -> SudoersFile {
+    let mut reported = 0usize;
+    let mut capped = |d: Diagnostic| {
+        reported = reported.saturating_add(1);
+        if reported < MAX_DIAGNOSTICS {
+            warn(d);
+        } else if reported == MAX_DIAGNOSTICS {
+            warn(Diagnostic {
+                message: format!(
+                    "more than {MAX_DIAGNOSTICS} problems in this file; the rest are not reported"
+                ),
+                field: None,
+                ..d
+            });
+        }
+    };
+    let warn: &mut dyn FnMut(Diagnostic) = &mut capped;
     let mut out = SudoersFile {
         path: t.path.clone(),
         entries: Vec::new(),
@@ -285,7 +306,7 @@ fn parse_logical(
         "Cmnd_Alias" | "Cmd_Alias" => Some(AliasKind::Cmnd),
         _ => None,
     };
-    let (kind, field, result) = if keyword == "Defaults"
+    let (mut kind, field, result) = if keyword == "Defaults"
         && p.peek()
             .is_none_or(|c| c.is_whitespace() || ":@!>".contains(c))
     {
@@ -324,12 +345,46 @@ fn parse_logical(
         EntryKind::Include(_) => true,
     };
     if keep {
+        // A first push reserves room for four; a policy of many one-line rules
+        // would otherwise hold several times the memory it needs.
+        shrink(&mut kind);
         out.entries.push(Entry {
             file: t.path.clone(),
             line: start,
             complete,
             kind,
         });
+    }
+}
+
+fn shrink(kind: &mut EntryKind) {
+    match kind {
+        EntryKind::Defaults(d) => {
+            d.settings.shrink_to_fit();
+            match &mut d.scope {
+                Scope::Host(m) | Scope::User(m) | Scope::Runas(m) => m.shrink_to_fit(),
+                Scope::Command(c) => c.shrink_to_fit(),
+                Scope::Global => {}
+            }
+        }
+        EntryKind::Aliases(v) => {
+            v.shrink_to_fit();
+            for a in v {
+                match &mut a.body {
+                    AliasBody::Members(m) => m.shrink_to_fit(),
+                    AliasBody::Commands(c) => c.shrink_to_fit(),
+                }
+            }
+        }
+        EntryKind::UserSpec(u) => {
+            u.users.shrink_to_fit();
+            u.privileges.shrink_to_fit();
+            for p in &mut u.privileges {
+                p.hosts.shrink_to_fit();
+                p.cmnds.shrink_to_fit();
+            }
+        }
+        EntryKind::Include(_) => {}
     }
 }
 
@@ -1482,6 +1537,15 @@ mod tests {
         let a = spec(&f.entries[1]);
         assert_eq!(a.privileges[0].cmnds[0].cmnd.to_string(), "/bin/ls \\");
         assert_eq!(f.entries[2].line, 6);
+    }
+
+    #[test]
+    fn diagnostics_are_capped_per_file() {
+        let (f, w) = parse(&"bad line\n".repeat(1000));
+        assert!(f.entries.is_empty());
+        assert_eq!(w.len(), MAX_DIAGNOSTICS);
+        assert!(w[MAX_DIAGNOSTICS - 1].message.contains("more than"));
+        assert_eq!(w[MAX_DIAGNOSTICS - 1].line, Some(100));
     }
 
     #[test]
