@@ -44,7 +44,7 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Password policy wanted (ACC-04 to ACC-07).
@@ -257,20 +257,6 @@ pub struct CheckSettings {
     pub enabled: Option<bool>,
     /// Replaces the severity of every finding of the check.
     pub severity: Option<Severity>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            password: PasswordPolicy::default(),
-            lockout: LockoutPolicy::default(),
-            accounts: AccountPolicy::default(),
-            session: SessionPolicy::default(),
-            ssh: SshPolicy::default(),
-            limits: Limits::default(),
-            checks: BTreeMap::new(),
-        }
-    }
 }
 
 impl Config {

@@ -1,6 +1,7 @@
 //! The durable-write helper survives the process being killed at any moment:
 //! after each SIGKILL the state file holds one complete version, never a torn
 //! or empty one, and never an older version than the last acknowledged write.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

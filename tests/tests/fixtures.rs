@@ -1,6 +1,7 @@
 //! The audit against the fixture roots in `tests/data/roots`: the hardened
 //! root passes every check, and every weakness planted in a weak root is
 //! reported with its check id and file:line evidence.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use dha_core::{Auditor, CheckStatus, Config, FixedClock, Report, Root, Severity};
 use dha_tests::{expectations, materialise, root_names};

@@ -2,7 +2,9 @@
 //! reports malformed input as a [`crate::Diagnostic`] naming file, line and field.
 
 pub mod accounts;
+pub mod console;
 pub mod dconf;
+pub mod gvariant;
 pub mod keyfile;
 pub mod logindefs;
 pub mod pam;

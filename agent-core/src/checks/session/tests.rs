@@ -6,6 +6,7 @@ use super::*;
 use crate::audit::{Auditor, CheckFn};
 use crate::clock::FixedClock;
 use crate::config::Config;
+use crate::finding::Severity;
 use crate::report::{CheckStatus, Report};
 use crate::root::Root;
 use std::fs;
@@ -98,6 +99,9 @@ fn umask_hardened_passes() {
 fn umask_absent_everywhere_is_not_applicable() {
     let r = TestRoot::new(&[("/etc/passwd", "")]).audit("ACC-12", acc12_umask);
     assert!(not_applicable(&r), "{r:#?}");
+    // Start-up files without any umask, and no login.defs: nothing sets one.
+    let r = TestRoot::new(&[("/etc/profile", "PATH=/bin\n")]).audit("ACC-12", acc12_umask);
+    assert_eq!(locations(&r), vec!["/etc/login.defs"], "{r:#?}");
 }
 
 #[test]
@@ -232,7 +236,10 @@ fn locked_gnome_passes() {
 
 #[test]
 fn no_gui_and_no_console_overrides_is_not_applicable() {
-    let r = TestRoot::new(&[("/etc/passwd", "")]).audit("SES-01", ses01_graphical_lock);
+    // An empty /etc/dconf (pulled in by a library) is no GNOME configuration.
+    let t = TestRoot::new(&[("/etc/passwd", "")]);
+    fs::create_dir_all(t.path("/etc/dconf/db")).unwrap();
+    let r = t.audit("SES-01", ses01_graphical_lock);
     assert!(not_applicable(&r), "{r:#?}");
     let reason = r.checks[0].reason.clone().unwrap();
     assert!(reason.contains("no graphical login manager"), "{reason}");
