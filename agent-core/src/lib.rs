@@ -42,7 +42,7 @@ pub use config::{Config, ConfigError};
 pub use durable::write_atomic;
 pub use finding::{Diagnostic, Evidence, Finding, References, Severity};
 pub use report::{CheckResult, CheckStatus, DeviceIdentity, Report, SeverityCounts};
-pub use root::{FileKind, FileMeta, ReadLimits, Root, RootError, TextFile};
+pub use root::{FileKind, FileMeta, ReadLimits, ResolvedDir, Root, RootError, TextFile};
 
 /// The version of dha (from `Cargo.toml`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

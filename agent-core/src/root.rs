@@ -294,6 +294,77 @@ impl Root {
         }
     }
 
+    /// Resolves a directory once, so that many entries in it can then be
+    /// looked at with one system call each ([`Root::entry_metadata`]).
+    /// `Ok(None)` when it does not exist or is not a directory.
+    pub fn resolve_dir(&self, device_path: &str) -> Result<Option<ResolvedDir>, RootError> {
+        let Some(host) = self.resolve(device_path, true)? else {
+            return Ok(None);
+        };
+        match fs::symlink_metadata(&host) {
+            Ok(md) if md.is_dir() => Ok(Some(ResolvedDir {
+                host,
+                device: display_path(device_path),
+            })),
+            Ok(_) => Ok(None),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(source) => Err(RootError::Io {
+                path: display_path(device_path),
+                source,
+            }),
+        }
+    }
+
+    /// Metadata of the entry `name` of a resolved directory: one `lstat`
+    /// when the entry is not a symlink (or `follow` is false). A symlink that
+    /// is to be followed, or a `name` that is not a single plain component,
+    /// takes the full in-root resolution of [`Root::metadata`], so the result
+    /// is always the same as `metadata(dir/name)` / `symlink_metadata(dir/name)`.
+    pub fn entry_metadata(
+        &self,
+        dir: &ResolvedDir,
+        name: &str,
+        follow: bool,
+    ) -> Result<Option<FileMeta>, RootError> {
+        let device = join(&dir.device, name);
+        if !is_plain_component(name) {
+            return self.meta(&device, follow);
+        }
+        match fs::symlink_metadata(dir.host.join(name)) {
+            Ok(md) if follow && md.file_type().is_symlink() => self.meta(&device, true),
+            Ok(md) => Ok(Some(file_meta(&md))),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(source) => Err(RootError::Io {
+                path: device,
+                source,
+            }),
+        }
+    }
+
+    /// The entry `name` of a resolved directory as a resolved directory
+    /// (following a symlink inside the root), or `None` when it is not a directory.
+    pub fn entry_dir(
+        &self,
+        dir: &ResolvedDir,
+        name: &str,
+    ) -> Result<Option<ResolvedDir>, RootError> {
+        let device = join(&dir.device, name);
+        if !is_plain_component(name) {
+            return self.resolve_dir(&device);
+        }
+        let host = dir.host.join(name);
+        match fs::symlink_metadata(&host) {
+            Ok(md) if md.file_type().is_symlink() => self.resolve_dir(&device),
+            Ok(md) if md.is_dir() => Ok(Some(ResolvedDir { host, device })),
+            Ok(_) => Ok(None),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(source) => Err(RootError::Io {
+                path: device,
+                source,
+            }),
+        }
+    }
+
     /// True when something exists at `device_path` (following symlinks inside the root).
     pub fn exists(&self, device_path: &str) -> bool {
         matches!(self.metadata(device_path), Ok(Some(_)))
@@ -402,6 +473,24 @@ impl Root {
         }
         Ok(out)
     }
+}
+
+/// A directory inside a [`Root`], already resolved (see [`Root::resolve_dir`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedDir {
+    host: PathBuf,
+    device: String,
+}
+
+impl ResolvedDir {
+    /// The directory as a path on the device (`/home/tech`).
+    pub fn device_path(&self) -> &str {
+        &self.device
+    }
+}
+
+fn is_plain_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains('/')
 }
 
 /// Joins a device directory and a name (`/etc` + `passwd` → `/etc/passwd`).
@@ -532,6 +621,43 @@ mod tests {
                 .starts_with("root:")
         );
         assert!(r.read_text("/../../etc/passwd").unwrap().is_some());
+    }
+
+    #[test]
+    fn entry_lookups_agree_with_full_resolution() {
+        let (d, r) = root();
+        fs::create_dir_all(d.path().join("home/a")).unwrap();
+        fs::write(d.path().join("home/a/.netrc"), "").unwrap();
+        symlink("/etc", d.path().join("home/l")).unwrap();
+        symlink("/../../../tmp", d.path().join("home/esc")).unwrap();
+        let home = r.resolve_dir("/home").unwrap().unwrap();
+        assert_eq!(home.device_path(), "/home");
+        for name in ["a", "l", "esc", "none", "..", "a/.netrc"] {
+            for follow in [true, false] {
+                let full = if follow {
+                    r.metadata(&join("/home", name))
+                } else {
+                    r.symlink_metadata(&join("/home", name))
+                };
+                assert_eq!(
+                    r.entry_metadata(&home, name, follow).unwrap(),
+                    full.unwrap(),
+                    "{name} {follow}"
+                );
+            }
+        }
+        let a = r.entry_dir(&home, "a").unwrap().unwrap();
+        assert!(r.entry_metadata(&a, ".netrc", false).unwrap().is_some());
+        let l = r.entry_dir(&home, "l").unwrap().unwrap();
+        assert!(
+            r.entry_metadata(&l, "passwd", false).unwrap().is_some(),
+            "symlinked dir resolves inside the root"
+        );
+        assert!(
+            r.entry_dir(&home, "esc").unwrap().is_none(),
+            "/tmp does not exist inside the root"
+        );
+        assert!(r.resolve_dir("/etc/passwd").unwrap().is_none());
     }
 
     #[test]
