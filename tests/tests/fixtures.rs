@@ -107,6 +107,19 @@ fn every_planted_weakness_is_reported_with_its_location() {
         if !missing.is_empty() {
             missing.push(format!("findings of {name}:\n{}", summary(&r)));
         }
+        // A finding cites only references its check's catalogue entry lists,
+        // so `dha checks` shows every rule a report can name.
+        for f in &r.findings {
+            let info = dha_core::catalogue::lookup(&f.check_id).unwrap();
+            for rule in &f.references.ssg {
+                if !info.ssg.contains(&rule.as_str()) {
+                    missing.push(format!(
+                        "{name}: {} cites SSG rule {rule}, absent from its catalogue entry",
+                        f.check_id
+                    ));
+                }
+            }
+        }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
