@@ -130,6 +130,42 @@ impl<'a> AuditContext<'a> {
         }
     }
 
+    /// The regular files of a drop-in directory, sorted by name (hidden files
+    /// skipped), like [`Root::dir_files`], but an entry that is a FIFO, socket
+    /// or device, or that cannot be resolved, becomes a warning: a FIFO in
+    /// `/etc/profile.d` is never opened, yet the report says it is there.
+    pub fn dir_files(&self, dir: &str) -> Result<Vec<String>, crate::root::RootError> {
+        let Some(names) = self.root.read_dir(dir)? else {
+            return Ok(Vec::new());
+        };
+        let base = crate::root::display_path(dir);
+        let mut out = Vec::new();
+        for name in names {
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = crate::root::join(&base, &name);
+            let problem = match self.root.metadata(&path) {
+                Ok(Some(m)) if m.kind == crate::root::FileKind::File => {
+                    out.push(path);
+                    continue;
+                }
+                Ok(Some(m)) if m.kind == crate::root::FileKind::Other => {
+                    "not a regular file (a FIFO, socket or device): not read".to_owned()
+                }
+                Ok(_) => continue,
+                Err(e) => e.to_string(),
+            };
+            self.warn(Diagnostic {
+                file: path,
+                line: None,
+                field: None,
+                message: problem,
+            });
+        }
+        Ok(out)
+    }
+
     /// Starts a finding of check `id` with its catalogue severity and references.
     pub fn finding(&self, id: &str, title: impl Into<String>) -> FindingBuilder {
         let info = catalogue::lookup(id);

@@ -142,3 +142,122 @@ fn every_check_has_a_planted_weakness() {
         assert!(n > 0, "no weak root plants a weakness for {}", c.id);
     }
 }
+
+/// Hostile and broken inputs: binary junk, CRLF line ends, no final newline,
+/// bytes that are not UTF-8, a file over the read limit, a FIFO where a file
+/// should be, and include loops. The audit completes, and every problem is a
+/// warning or a finding that names its file (and line where there is one).
+#[test]
+fn broken_inputs_are_reported_never_fatal() {
+    use std::os::unix::fs::symlink;
+    let fx = materialise("hardened");
+    let etc = fx.path().join("etc");
+    // Binary junk in shadow, with a good line after it.
+    let mut junk = vec![0u8, 159, 146, 150, 0xff, b':', b'\n'];
+    junk.extend_from_slice(b"root:$y$j9T$a$b:20700:1:90:7:30::\n");
+    std::fs::write(etc.join("shadow"), &junk).unwrap();
+    // CRLF and a missing final newline in passwd, plus a malformed line and a UID that is not a number.
+    let passwd = std::fs::read_to_string(etc.join("passwd"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    let passwd = format!("{passwd}broken-line\r\nmallory:x:notanumber:0::/root:/bin/sh");
+    std::fs::write(etc.join("passwd"), passwd).unwrap();
+    // A sudoers include loop and a PAM include loop.
+    std::fs::write(etc.join("sudoers.d/loop"), "@include /etc/sudoers.d/loop\n").unwrap();
+    std::fs::write(
+        etc.join("pam.d/loop"),
+        "@include loop\nauth required pam_unix.so\n",
+    )
+    .unwrap();
+    // An sshd_config that includes itself.
+    let sshd = std::fs::read_to_string(etc.join("ssh/sshd_config")).unwrap();
+    std::fs::write(
+        etc.join("ssh/sshd_config"),
+        format!("Include /etc/ssh/sshd_config\n{sshd}"),
+    )
+    .unwrap();
+    // A FIFO where a profile script should be: reading it must not block.
+    let fifo = etc.join("profile.d/zz-fifo.sh");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // login.defs over a small read limit.
+    let mut big = std::fs::read_to_string(etc.join("login.defs")).unwrap();
+    big.push_str(&"# padding\n".repeat(2000));
+    std::fs::write(etc.join("login.defs"), big).unwrap();
+    // A link that climbs above the root: resolved inside it, it points at itself (a loop).
+    std::fs::remove_file(etc.join("shells")).unwrap();
+    symlink("../../../../../../etc/shells", etc.join("shells")).unwrap();
+
+    let mut cfg = Config::default();
+    cfg.limits.max_file_bytes = 8 * 1024;
+    let root = Root::with_limits(fx.path(), cfg.read_limits()).unwrap();
+    let r = Auditor::new(&cfg, &FixedClock::from_unix_secs(NOW)).run(&root);
+    let warned = |file: &str, line: Option<u32>| {
+        r.warnings
+            .iter()
+            .any(|w| w.file == file && (line.is_none() || w.line == line))
+    };
+    let text = summary(&r);
+    assert!(
+        warned("/etc/shadow", Some(1)),
+        "junk shadow line not reported:\n{text}"
+    );
+    assert!(
+        warned("/etc/shadow", None),
+        "non-UTF-8 shadow not reported:\n{text}"
+    );
+    let n = std::fs::read_to_string(etc.join("passwd"))
+        .unwrap()
+        .lines()
+        .count() as u32;
+    assert!(
+        warned("/etc/passwd", Some(n - 1)),
+        "malformed passwd line not reported:\n{text}"
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.file == "/etc/passwd"
+            && w.line == Some(n)
+            && w.field.as_deref() == Some("uid")),
+        "bad uid not reported with its field:\n{text}"
+    );
+    assert!(
+        warned("/etc/login.defs", None),
+        "truncation not reported:\n{text}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.file.starts_with("/etc/sudoers.d/loop")),
+        "sudoers include loop not reported:\n{text}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.file.starts_with("/etc/pam.d/loop")),
+        "PAM include loop not reported:\n{text}"
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.file == "/etc/ssh/sshd_config"),
+        "sshd include loop not reported:\n{text}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.file == "/etc/profile.d/zz-fifo.sh"),
+        "FIFO not reported:\n{text}"
+    );
+    // The shadow line after the junk is still parsed: root has its password, so ACC-10 finds nothing critical.
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.check_id == "ACC-10" && f.severity == Severity::Critical),
+        "{text}"
+    );
+    // Every check still ran or said why not.
+    assert_eq!(r.checks.len(), dha_core::CATALOGUE.len());
+}

@@ -436,7 +436,7 @@ fn load_db(ctx: &AuditContext<'_>, name: &str, warn: &mut dyn FnMut(Diagnostic))
 }
 
 fn list_files(ctx: &AuditContext<'_>, dir: &str, warn: &mut dyn FnMut(Diagnostic)) -> Vec<String> {
-    match ctx.root.dir_files(dir) {
+    match ctx.dir_files(dir) {
         Ok(v) => v,
         Err(e) => {
             warn(Diagnostic {

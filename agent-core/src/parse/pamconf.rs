@@ -182,7 +182,7 @@ pub struct PwqualityConf(pub ConfValues);
 impl Source for PwqualityConf {
     fn load(ctx: &AuditContext<'_>) -> Self {
         let mut v = ConfValues::default();
-        match ctx.root.dir_files(PWQUALITY_CONF_D) {
+        match ctx.dir_files(PWQUALITY_CONF_D) {
             Ok(paths) => {
                 // `dir_files` sorts by byte value, which is the C locale's order.
                 for p in paths.iter().filter(|p| p.ends_with(".conf")) {

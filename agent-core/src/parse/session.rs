@@ -231,7 +231,7 @@ impl Source for LightDm {
         let mut paths = Vec::new();
         let mut present = ctx.root.exists("/etc/lightdm");
         for d in LIGHTDM_DIRS {
-            match ctx.root.dir_files(d) {
+            match ctx.dir_files(d) {
                 Ok(v) => {
                     present |= !v.is_empty();
                     paths.extend(v.into_iter().filter(|p| p.ends_with(".conf")));

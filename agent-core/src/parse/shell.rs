@@ -715,7 +715,7 @@ impl Source for ShellProfiles {
     fn load(ctx: &AuditContext<'_>) -> Self {
         let mut warn = |d| ctx.warn(d);
         let mut paths = vec![PROFILE.to_owned()];
-        match ctx.root.dir_files(PROFILE_D) {
+        match ctx.dir_files(PROFILE_D) {
             Ok(v) => paths.extend(v.into_iter().filter(|p| p.ends_with(".sh"))),
             Err(e) => warn(Diagnostic {
                 file: PROFILE_D.to_owned(),

@@ -167,7 +167,7 @@ fn unit_type(name: &str) -> Option<&str> {
 fn dropins(ctx: &AuditContext<'_>, dirs: &[String]) -> Vec<String> {
     let mut by_name: BTreeMap<String, String> = BTreeMap::new();
     for d in dirs {
-        let files = match ctx.root.dir_files(d) {
+        let files = match ctx.dir_files(d) {
             Ok(f) => f,
             Err(e) => {
                 warn_io(ctx, d, &e.to_string());

@@ -141,7 +141,7 @@ impl Source for PamStacks {
             Ok(Some(m)) if m.kind == FileKind::Dir
         );
         let pam_d = if is_dir {
-            let paths = match ctx.root.dir_files(PAM_D) {
+            let paths = match ctx.dir_files(PAM_D) {
                 Ok(p) => p,
                 Err(e) => {
                     ctx.warn(Diagnostic {
