@@ -211,10 +211,13 @@ fn broken_inputs_are_reported_never_fatal() {
         warned("/etc/shadow", None),
         "non-UTF-8 shadow not reported:\n{text}"
     );
-    let n = std::fs::read_to_string(etc.join("passwd"))
-        .unwrap()
-        .lines()
-        .count() as u32;
+    let n = u32::try_from(
+        std::fs::read_to_string(etc.join("passwd"))
+            .unwrap()
+            .lines()
+            .count(),
+    )
+    .unwrap();
     assert!(
         warned("/etc/passwd", Some(n - 1)),
         "malformed passwd line not reported:\n{text}"
