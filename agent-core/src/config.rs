@@ -264,7 +264,7 @@ impl Config {
     pub fn from_toml_named(doc: &str, origin: &str) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(doc).map_err(|e| ConfigError::Parse {
             file: origin.to_owned(),
-            message: one_line(&e.to_string()),
+            message: describe_toml_error(doc, &e),
         })?;
         cfg.validate(origin)?;
         Ok(cfg)
@@ -376,6 +376,54 @@ pub fn parse_octal_umask(s: &str) -> Option<u32> {
     u32::from_str_radix(s, 8).ok().filter(|v| *v <= 0o777)
 }
 
+/// `line L, column C: message` (1-based, from the error's byte span), on one line.
+fn describe_toml_error(doc: &str, e: &toml::de::Error) -> String {
+    let msg = one_line(e.message());
+    let Some(span) = e.span() else {
+        return msg;
+    };
+    let before = doc.get(..span.start).unwrap_or(doc);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    match key_at(doc, line) {
+        Some(key) => format!("line {line}, column {column}: {key}: {msg}"),
+        None => format!("line {line}, column {column}: {msg}"),
+    }
+}
+
+/// The dotted key defined on 1-based `line` (`password.max_days`), from the
+/// last `[table]` header above it; `None` when the line defines no key.
+fn key_at(doc: &str, line: usize) -> Option<String> {
+    let mut table = String::new();
+    for (i, l) in doc.lines().enumerate() {
+        let l = l.trim();
+        if i + 1 == line {
+            if l.starts_with('[') {
+                return None;
+            }
+            let key = l.split_once('=')?.0.trim().trim_matches('"');
+            if key.is_empty() {
+                return None;
+            }
+            return Some(if table.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{table}.{key}")
+            });
+        }
+        if let Some(h) = l.strip_prefix('[') {
+            table = h
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+        }
+    }
+    None
+}
+
 fn one_line(s: &str) -> String {
     s.split('\n')
         .map(str::trim_end)
@@ -420,6 +468,10 @@ mod tests {
         let e = Config::from_toml_str("[accounts]\numask = \"999\"\n").unwrap_err();
         assert!(e.to_string().contains("accounts.umask"), "{e}");
         let e = Config::from_toml_str("[password]\nmax_days = -1\n").unwrap_err();
-        assert!(e.to_string().contains("max_days"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("line 2, column 12: password.max_days:"),
+            "{e}"
+        );
     }
 }
