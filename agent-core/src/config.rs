@@ -127,6 +127,11 @@ pub struct AccountPolicy {
     pub uid_min: u32,
     /// Shells that count as "no login" for system accounts.
     pub nologin_shells: Vec<String>,
+    /// Login shells the device's policy allows for unlocked accounts (ACC-09).
+    /// Empty (the default) allows every shell `/etc/shells` lists; a device
+    /// that ships only bash sets `["/bin/bash", "/usr/bin/bash"]`, and any
+    /// other listed shell on an unlocked account is then a finding.
+    pub allowed_shells: Vec<String>,
     /// System accounts allowed to keep a login shell (besides root). Default: `sync`, `shutdown`, `halt`.
     pub system_accounts_with_shell: Vec<String>,
     /// The loosest acceptable default umask, in octal. Default `027`.
@@ -147,6 +152,7 @@ impl Default for AccountPolicy {
             ]
             .map(String::from)
             .to_vec(),
+            allowed_shells: Vec::new(),
             system_accounts_with_shell: ["sync", "shutdown", "halt"].map(String::from).to_vec(),
             umask: "027".to_owned(),
             su_group: String::new(),

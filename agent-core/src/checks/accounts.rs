@@ -787,6 +787,20 @@ pub fn acc09_system_shells(ctx: &AuditContext<'_>) -> CheckOutcome {
                 .ssg(&["no_invalid_shell_accounts_unlocked"])
                 .build(),
             );
+        } else if !pol.allowed_shells.is_empty() && !pol.allowed_shells.iter().any(|a| a == shell) {
+            out.push(
+                ctx.finding(
+                    "ACC-09",
+                    format!("unlocked account {} has a shell the device policy does not allow", q(&u.name)),
+                )
+                .severity(Severity::Low)
+                .at(passwd, u.line)
+                .observed(format!("{} with shell {}", q(&u.name), q(shell)))
+                .expected(format!("one of accounts.allowed_shells: {}", pol.allowed_shells.join(", ")))
+                .remediation("Set an allowed shell (usermod -s) or lock the account, or add the shell to accounts.allowed_shells in dha.toml.")
+                .ssg(&["no_invalid_shell_accounts_unlocked"])
+                .build(),
+            );
         }
     }
     CheckOutcome::Ran(out)

@@ -504,6 +504,34 @@ fn acc09_system_accounts_and_shells() {
 }
 
 #[test]
+fn acc09_allowed_shells_narrow_etc_shells() {
+    let mut t = TestRoot::new(&[
+        (
+            "/etc/passwd",
+            "root:x:0:0::/root:/bin/bash\ndave:x:1007:1007::/home/dave:/bin/sh\nlp:x:1008:1008::/home/lp:/bin/sh\n",
+        ),
+        (
+            "/etc/shadow",
+            "root:$y$j9T$s$h:20700::::::\ndave:$y$j9T$s$h:20700::::::\nlp:!:20700::::::\n",
+        ),
+        ("/etc/shells", SHELLS_OK),
+    ]);
+    // Every shell is listed in /etc/shells: clean by default.
+    clean(&t.audit("ACC-09", acc09_system_shells));
+    t.cfg.accounts.allowed_shells = vec!["/bin/bash".to_owned()];
+    let r = t.audit("ACC-09", acc09_system_shells);
+    // dave's /bin/sh is listed but not allowed; lp is locked.
+    assert_eq!(
+        found(&r),
+        vec![(
+            "/etc/passwd:2".to_owned(),
+            Severity::Low,
+            "no_invalid_shell_accounts_unlocked".to_owned()
+        )]
+    );
+}
+
+#[test]
 fn acc09_uid_min_from_login_defs_and_shells_fallback() {
     let t = TestRoot::new(&[
         ("/etc/passwd", "op:x:600:600::/home/op:/bin/csh\n"),
