@@ -443,6 +443,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_documented_example_is_exactly_the_defaults() {
+        let doc = include_str!("../../dha.example.toml");
+        assert_eq!(Config::from_toml_str(doc).unwrap(), Config::default());
+    }
+
+    #[test]
     fn empty_document_gives_defaults() {
         assert_eq!(Config::from_toml_str("").unwrap(), Config::default());
     }
