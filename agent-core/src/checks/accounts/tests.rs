@@ -2,10 +2,14 @@
 //! directory and run through the [`Auditor`] (so warnings and
 //! not-applicable reasons are seen as a report shows them).
 
+use super::aging::shadow_date;
+use super::rescue::{RescueCommand, classify_rescue, sulogin_forced};
 use super::*;
 use crate::audit::{Auditor, CheckFn};
 use crate::clock::FixedClock;
 use crate::config::Config;
+use crate::finding::Severity;
+use crate::parse::units;
 use crate::report::{CheckStatus, Report};
 use crate::root::Root;
 use std::fs;
