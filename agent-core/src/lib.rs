@@ -34,6 +34,8 @@ pub mod finding;
 pub mod parse;
 pub mod report;
 pub mod root;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use audit::{AuditContext, Auditor, CheckFn, CheckOutcome, FindingBuilder, HostProbe, Source};
 pub use catalogue::{CATALOGUE, CheckInfo};

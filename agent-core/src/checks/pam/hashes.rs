@@ -348,6 +348,7 @@ fn pam_unix(ctx: &AuditContext<'_>, pam: &PamStacks, defs: &KeyValues, out: &mut
 mod tests {
     use super::super::test_support::*;
     use super::*;
+    use crate::testing::{located, observed};
 
     const DEFS_OK: &str = "ENCRYPT_METHOD YESCRYPT\n";
 
@@ -370,11 +371,7 @@ mod tests {
             "ACC-04",
             acc04_hashes,
         );
-        let got: Vec<_> = r
-            .findings
-            .iter()
-            .map(|f| (f.location(), f.severity))
-            .collect();
+        let got = located(&r);
         assert_eq!(
             got,
             vec![
@@ -419,14 +416,7 @@ mod tests {
             "ACC-04",
             acc04_hashes,
         );
-        assert!(
-            r.findings[0]
-                .evidence
-                .observed
-                .as_deref()
-                .unwrap()
-                .contains("DES")
-        );
+        assert!(observed(&r.findings[0]).contains("DES"));
     }
 
     #[test]

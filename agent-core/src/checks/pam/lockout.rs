@@ -384,6 +384,7 @@ fn number(ctx: &AuditContext<'_>, s: &Setting, key: &str) -> Option<u64> {
 mod tests {
     use super::super::test_support::*;
     use super::*;
+    use crate::testing::observed;
 
     const AUTH: &str = "auth required pam_faillock.so preauth\n\
                         auth [success=1 default=ignore] pam_unix.so\n\
@@ -484,14 +485,7 @@ mod tests {
                 "locked accounts unlock too soon".to_owned()
             )]
         );
-        assert!(
-            r.findings[0]
-                .evidence
-                .observed
-                .as_deref()
-                .unwrap()
-                .contains("default 600")
-        );
+        assert!(observed(&r.findings[0]).contains("default 600"));
     }
 
     #[test]

@@ -431,6 +431,7 @@ mod tests {
     use super::super::test_support::*;
     use super::*;
     use crate::config::Config;
+    use crate::testing::{finding_at, observed};
 
     const COMMON: &str = "password requisite pam_pwquality.so retry=3\n\
                           password required pam_pwhistory.so remember=5 use_authtok\n\
@@ -534,20 +535,9 @@ mod tests {
             "/etc/pam.d/system-auth:1".to_owned(),
             "pam_unix stores the new password before pam_pwquality checks it".to_owned()
         )));
-        let credit = r
-            .findings
-            .iter()
-            .find(|f| f.location() == "/etc/security/pwquality.conf:2")
-            .unwrap();
+        let credit = finding_at(&r, "/etc/security/pwquality.conf:2");
         assert_eq!(credit.severity, Severity::Low);
-        assert!(
-            credit
-                .evidence
-                .observed
-                .as_deref()
-                .unwrap()
-                .contains("10-character")
-        );
+        assert!(observed(credit).contains("10-character"));
         // Three negative credits satisfy minclass 3; remember=5 on pam_unix counts.
         assert_eq!(got.len(), 3, "{got:?}");
     }

@@ -1,81 +1,19 @@
 //! Unit tests of the session checks, on small roots built in a temporary
-//! directory and run through the [`Auditor`] (so warnings and
+//! directory and run through the [`Auditor`](crate::Auditor) (so warnings and
 //! not-applicable reasons are seen as a report shows them).
 
 use super::*;
-use crate::audit::{Auditor, CheckFn};
-use crate::clock::FixedClock;
-use crate::config::Config;
 use crate::finding::Severity;
-use crate::report::{CheckStatus, Report};
-use crate::root::Root;
+use crate::report::Report;
+use crate::testing::{
+    TestRoot, finding_at, is_clean, located, locations, not_applicable, observed, reason,
+    severities_at,
+};
 use std::fs;
-use std::os::unix::fs::symlink;
-use std::path::PathBuf;
 
-const NOW: u64 = 1_795_910_400;
-
-struct TestRoot {
-    dir: tempfile::TempDir,
-    cfg: Config,
-}
-
-impl TestRoot {
-    fn new(files: &[(&str, &str)]) -> TestRoot {
-        let t = TestRoot {
-            dir: tempfile::tempdir().unwrap(),
-            cfg: Config::default(),
-        };
-        for (p, text) in files {
-            t.write(p, text);
-        }
-        t
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p.trim_start_matches('/'))
-    }
-
-    fn write(&self, p: &str, text: &str) {
-        let p = self.path(p);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, text).unwrap();
-    }
-
-    fn link(&self, p: &str, target: &str) {
-        let p = self.path(p);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        symlink(target, p).unwrap();
-    }
-
-    fn audit(&self, id: &'static str, check: CheckFn) -> Report {
-        let root = Root::open(self.dir.path()).unwrap();
-        let clock = FixedClock::from_unix_secs(NOW);
-        Auditor::new(&self.cfg, &clock).run_checks(&root, &[(id, check)])
-    }
-}
-
-fn locations(r: &Report) -> Vec<String> {
-    r.findings.iter().map(|f| f.location()).collect()
-}
-
+/// The severity of the first finding at `location`.
 fn severity_at(r: &Report, location: &str) -> Option<Severity> {
-    r.findings
-        .iter()
-        .find(|f| f.location() == location)
-        .map(|f| f.severity)
-}
-
-fn not_applicable(r: &Report) -> bool {
-    r.checks
-        .iter()
-        .all(|c| c.status == CheckStatus::NotApplicable && c.reason.is_some())
-}
-
-fn clean(r: &Report) -> bool {
-    r.findings.is_empty()
-        && r.warnings.is_empty()
-        && r.checks.iter().all(|c| c.status == CheckStatus::Pass)
+    severities_at(r, location).first().copied()
 }
 
 // ---------------------------------------------------------------- ACC-12
@@ -92,7 +30,7 @@ fn umask_hardened_passes() {
         ("/etc/bash.bashrc", "umask 0077\n"),
     ]);
     let r = t.audit("ACC-12", acc12_umask);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
 }
 
 #[test]
@@ -133,11 +71,7 @@ fn loose_login_defs_and_profile_lines_are_reported_at_their_line() {
         Some(Severity::Medium)
     );
     assert_eq!(severity_at(&r, "/etc/profile:4"), Some(Severity::Low));
-    let bashrc = r
-        .findings
-        .iter()
-        .find(|f| f.location() == "/etc/bashrc:2")
-        .unwrap();
+    let bashrc = finding_at(&r, "/etc/bashrc:2");
     assert_eq!(bashrc.references.ssg, vec!["accounts_umask_etc_bashrc"]);
 }
 
@@ -150,7 +84,7 @@ fn umask_without_leading_zero_is_read_two_ways() {
     ]);
     let r = t.audit("ACC-12", acc12_umask);
     assert_eq!(locations(&r), vec!["/etc/login.defs:1"], "{r:#?}");
-    let o = r.findings[0].evidence.observed.clone().unwrap();
+    let o = observed(&r.findings[0]);
     assert!(o.contains("decimal"), "{o}");
 }
 
@@ -175,7 +109,7 @@ fn missing_umask_points_at_login_defs_then_at_profile() {
         "session required pam_unix.so\nsession optional pam_umask.so\n",
     );
     let r = t.audit("ACC-12", acc12_umask);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
 }
 
 #[test]
@@ -231,7 +165,7 @@ fn gnome_root() -> TestRoot {
 #[test]
 fn locked_gnome_passes() {
     let r = gnome_root().audit("SES-01", ses01_graphical_lock);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
 }
 
 #[test]
@@ -241,8 +175,8 @@ fn no_gui_and_no_console_overrides_is_not_applicable() {
     fs::create_dir_all(t.path("/etc/dconf/db")).unwrap();
     let r = t.audit("SES-01", ses01_graphical_lock);
     assert!(not_applicable(&r), "{r:#?}");
-    let reason = r.checks[0].reason.clone().unwrap();
-    assert!(reason.contains("no graphical login manager"), "{reason}");
+    let why = reason(&r);
+    assert!(why.contains("no graphical login manager"), "{why}");
 }
 
 #[test]
@@ -275,11 +209,7 @@ fn dconf_values_of_the_wrong_type_or_range_and_missing_locks() {
         .filter(|l| *l == "/etc/dconf/db/local.d/locks")
         .count();
     assert_eq!(unlocked, 2, "{locs:?}");
-    let idle = r
-        .findings
-        .iter()
-        .find(|f| f.location() == "/etc/dconf/db/local.d/00-screensaver:2")
-        .unwrap();
+    let idle = finding_at(&r, "/etc/dconf/db/local.d/00-screensaver:2");
     assert!(idle.title.contains("int32"), "{}", idle.title);
     assert_eq!(
         idle.references.ssg,
@@ -302,13 +232,7 @@ fn profile_problems() {
         .find(|f| f.title.contains("idle-delay is not set"))
         .unwrap();
     assert_eq!(idle.location(), "/etc/dconf/db/site.d");
-    assert!(
-        idle.evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("local.d/00-screensaver:2")
-    );
+    assert!(observed(idle).contains("local.d/00-screensaver:2"));
     // Keyfiles without the compiled database are not in effect.
     t.write("/etc/dconf/profile/user", PROFILE_USER);
     fs::remove_file(t.path("/etc/dconf/db/local")).unwrap();
@@ -355,14 +279,7 @@ fn gdm_automatic_and_timed_login() {
         severity_at(&r, "/etc/gdm3/daemon.conf:2"),
         Some(Severity::High)
     );
-    assert!(
-        r.findings[0]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("tech")
-    );
+    assert!(observed(&r.findings[0]).contains("tech"));
 }
 
 #[test]
@@ -419,7 +336,7 @@ fn getty_autologin_drop_ins_and_resets() {
         "[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear %I $TERM\n",
     );
     let r = t.audit("SES-01", ses01_graphical_lock);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
     // A template drop-in masked from /etc does not apply.
     t.write(
         "/usr/lib/systemd/system/serial-getty@.service.d/10-root.conf",
@@ -437,7 +354,7 @@ fn getty_autologin_drop_ins_and_resets() {
         "/dev/null",
     );
     let r = t.audit("SES-01", ses01_graphical_lock);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
 }
 
 #[test]
@@ -478,7 +395,7 @@ fn timeouts_root() -> TestRoot {
 #[test]
 fn idle_timeouts_pass() {
     let r = timeouts_root().audit("SES-02", ses02_idle_timeouts);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
 }
 
 #[test]
@@ -493,11 +410,7 @@ fn tmout_problems() {
     t.write("/etc/profile.d/tmout.sh", "TMOUT=600\n");
     let r = t.audit("SES-02", ses02_idle_timeouts);
     // Not readonly (medium) and not exported (low), both at the assignment.
-    let sevs: Vec<_> = r
-        .findings
-        .iter()
-        .map(|f| (f.location(), f.severity))
-        .collect();
+    let sevs = located(&r);
     assert_eq!(
         sevs,
         vec![
@@ -559,7 +472,7 @@ fn logind_problems() {
     // Masking the vendor drop-in from /etc restores the main file's value.
     t.link("/etc/systemd/logind.conf.d/50-vendor.conf", "/dev/null");
     let r = t.audit("SES-02", ses02_idle_timeouts);
-    assert!(clean(&r), "{r:#?}");
+    assert!(is_clean(&r), "{r:#?}");
     t.write(
         "/etc/systemd/logind.conf.d/60-bad.conf",
         "[Login]\nStopIdleSessionSec=soon\n",
@@ -578,14 +491,7 @@ fn sshd_client_alive_problems() {
     t.write("/etc/ssh/sshd_config", "PermitRootLogin no\n");
     let r = t.audit("SES-02", ses02_idle_timeouts);
     assert_eq!(locations(&r), vec!["/etc/ssh/sshd_config"], "{r:#?}");
-    assert!(
-        r.findings[0]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("defaults")
-    );
+    assert!(observed(&r.findings[0]).contains("defaults"));
     t.write(
         "/etc/ssh/sshd_config",
         "ClientAliveInterval 5m\nClientAliveCountMax 0\n",

@@ -2,38 +2,20 @@
 
 use super::mfa::sshd_single_factor;
 use super::*;
-use crate::audit::{Auditor, CheckFn};
-use crate::clock::FixedClock;
 use crate::report::{CheckStatus, Report};
-use crate::root::Root;
-
-/// Audits a root made of `files` with one check.
-fn audit(files: &[(&str, &str)], id: &'static str, check: CheckFn, cfg: &Config) -> Report {
-    let d = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = d.path().join(path.trim_start_matches('/'));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    let root = Root::open(d.path()).unwrap();
-    Auditor::new(cfg, &FixedClock::from_unix_secs(1_795_910_400)).run_checks(&root, &[(id, check)])
-}
+use crate::testing::{TestRoot, finding_at, located, observed, reason};
 
 fn ssh01(files: &[(&str, &str)]) -> Report {
-    audit(files, "SSH-01", ssh01_sshd, &Config::default())
+    TestRoot::new(files).audit("SSH-01", ssh01_sshd)
 }
 
 fn acc15(files: &[(&str, &str)]) -> Report {
-    audit(files, "ACC-15", acc15_mfa, &Config::default())
+    TestRoot::new(files).audit("ACC-15", acc15_mfa)
 }
 
 /// `(location, severity)` of every finding, sorted.
 fn locs(r: &Report) -> Vec<(String, Severity)> {
-    let mut v: Vec<_> = r
-        .findings
-        .iter()
-        .map(|f| (f.location(), f.severity))
-        .collect();
+    let mut v = located(r);
     v.sort();
     v
 }
@@ -55,13 +37,7 @@ KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256
 fn not_applicable_without_sshd_config() {
     let r = ssh01(&[("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")]);
     assert_eq!(r.checks[0].status, CheckStatus::NotApplicable);
-    assert!(
-        r.checks[0]
-            .reason
-            .as_deref()
-            .unwrap()
-            .contains("/etc/ssh/sshd_config")
-    );
+    assert!(reason(&r).contains("/etc/ssh/sshd_config"));
 }
 
 #[test]
@@ -90,29 +66,13 @@ fn an_empty_file_is_judged_by_openssh_defaults() {
     );
     for f in &r.findings {
         assert_eq!(f.location(), SSHD_CONFIG);
-        assert!(
-            f.evidence.observed.as_deref().unwrap().contains("not set"),
-            "{f:?}"
-        );
+        assert!(observed(f).contains("not set"), "{f:?}");
     }
     let root = &r.findings[0];
     assert_eq!(root.severity, Severity::Medium);
-    assert!(
-        root.evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("OpenSSH default prohibit-password")
-    );
+    assert!(observed(root).contains("OpenSSH default prohibit-password"));
     assert_eq!(root.references.ssg, ["sshd_disable_root_login"]);
-    assert!(
-        r.findings[7]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("diffie-hellman-group14-sha256")
-    );
+    assert!(observed(&r.findings[7]).contains("diffie-hellman-group14-sha256"));
 }
 
 #[test]
@@ -140,14 +100,7 @@ fn first_value_wins_across_includes_and_findings_point_at_it() {
             ),
         ]
     );
-    assert!(
-        r.findings[1]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .ends_with("offers aes128-cbc")
-    );
+    assert!(observed(&r.findings[1]).ends_with("offers aes128-cbc"));
 }
 
 #[test]
@@ -174,24 +127,14 @@ fn match_blocks_that_weaken_are_findings_at_their_line() {
         .find(|f| f.location().ends_with(":13"))
         .unwrap();
     assert!(f.title.contains("Match Address 10.0.0.0/8"), "{}", f.title);
-    assert!(
-        f.evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("(/etc/ssh/sshd_config:12)")
-    );
+    assert!(observed(f).contains("(/etc/ssh/sshd_config:12)"));
     let lifted = r
         .findings
         .iter()
         .find(|f| f.location().ends_with(":16"))
         .unwrap();
     assert!(
-        lifted
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
+        observed(lifted)
             .starts_with("DisableForwarding no in Match User svc (/etc/ssh/sshd_config:15) lifts"),
         "{lifted:?}"
     );
@@ -232,9 +175,9 @@ fn keyboard_interactive_through_pam_is_password_authentication() {
         &format!("{base}AuthenticationMethods publickey keyboard-interactive\n"),
     )]);
     assert_eq!(r.findings.len(), 1);
-    let mut cfg = Config::default();
-    cfg.ssh.allow_password_authentication = true;
-    let r = audit(&[(SSHD_CONFIG, &base)], "SSH-01", ssh01_sshd, &cfg);
+    let mut t = TestRoot::new(&[(SSHD_CONFIG, &base)]);
+    t.cfg.ssh.allow_password_authentication = true;
+    let r = t.audit("SSH-01", ssh01_sshd);
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
 }
 
@@ -245,10 +188,10 @@ fn policy_values_come_from_the_configuration() {
         .replace("PasswordAuthentication no", "PasswordAuthentication yes");
     let r = ssh01(&[(SSHD_CONFIG, &text)]);
     assert_eq!(r.findings.len(), 2);
-    let mut cfg = Config::default();
-    cfg.ssh.max_auth_tries = 6;
-    cfg.ssh.allow_password_authentication = true;
-    let r = audit(&[(SSHD_CONFIG, &text)], "SSH-01", ssh01_sshd, &cfg);
+    let mut t = TestRoot::new(&[(SSHD_CONFIG, &text)]);
+    t.cfg.ssh.max_auth_tries = 6;
+    t.cfg.ssh.allow_password_authentication = true;
+    let r = t.audit("SSH-01", ssh01_sshd);
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
 }
 
@@ -298,13 +241,7 @@ fn acc15_not_applicable_without_pam_or_sshd() {
     assert_eq!(r.checks[0].status, CheckStatus::NotApplicable);
     let r = acc15(&[("/etc/pam.d/other", "auth required pam_deny.so\n")]);
     assert_eq!(r.checks[0].status, CheckStatus::NotApplicable);
-    assert!(
-        r.checks[0]
-            .reason
-            .as_deref()
-            .unwrap()
-            .contains("no interactive login")
-    );
+    assert!(reason(&r).contains("no interactive login"));
 }
 
 #[test]
@@ -361,19 +298,8 @@ fn acc15_reports_each_single_factor_path() {
             ("/etc/ssh/sshd_config:3".to_owned(), Severity::Low),
         ]
     );
-    let lightdm = r
-        .findings
-        .iter()
-        .find(|f| f.location() == "/etc/pam.d/lightdm:2")
-        .unwrap();
-    assert!(
-        lightdm
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("/etc/pam.d/lightdm:1")
-    );
+    let lightdm = finding_at(&r, "/etc/pam.d/lightdm:2");
+    assert!(observed(lightdm).contains("/etc/pam.d/lightdm:1"));
 }
 
 #[test]

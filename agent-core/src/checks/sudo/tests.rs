@@ -3,32 +3,29 @@
 //! not-applicable reasons are seen as a report shows them).
 
 use super::*;
-use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::report::{CheckStatus, Report};
-use crate::root::Root;
-use std::os::unix::fs::PermissionsExt;
+use crate::testing::{TestRoot, located, locations, observed, reason};
 
-/// A root holding `files` (device path, content, mode), audited with ACC-11.
-fn audit_with(files: &[(&str, &str, u32)], cfg: &Config) -> Report {
-    let d = tempfile::tempdir().unwrap();
-    for (p, s, mode) in files {
-        let path = d.path().join(p.trim_start_matches('/'));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, s).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
+/// A root holding `files` (device path, content, mode).
+fn sudo_root(files: &[(&str, &str, u32)]) -> TestRoot {
+    let t = TestRoot::new(&[]);
+    for (p, text, mode) in files {
+        t.write(p, text);
+        t.mode(p, *mode);
     }
-    let root = Root::open(d.path()).unwrap();
-    let clock = FixedClock::from_unix_secs(1_795_910_400);
-    crate::Auditor::new(cfg, &clock).run_checks(&root, &[(ID, acc11_sudo_su)])
+    t
+}
+
+/// [`sudo_root`] audited with ACC-11 under `cfg`.
+fn audit_with(files: &[(&str, &str, u32)], cfg: &Config) -> Report {
+    let mut t = sudo_root(files);
+    t.cfg = cfg.clone();
+    t.audit(ID, acc11_sudo_su)
 }
 
 fn audit(files: &[(&str, &str, u32)]) -> Report {
     audit_with(files, &Config::default())
-}
-
-fn places(r: &Report) -> Vec<String> {
-    r.findings.iter().map(Finding::location).collect()
 }
 
 const GOOD_SUDOERS: &str = "Defaults use_pty\nDefaults logfile=/var/log/sudo.log\nroot ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n";
@@ -57,13 +54,7 @@ fn good(extra: &[(&'static str, &'static str, u32)]) -> Vec<(&'static str, &'sta
 fn not_applicable_without_sudo_or_su() {
     let r = audit(&[("/etc/group", GROUP, 0o644)]);
     assert_eq!(r.checks[0].status, CheckStatus::NotApplicable);
-    assert!(
-        r.checks[0]
-            .reason
-            .as_deref()
-            .unwrap()
-            .contains("/etc/sudoers")
-    );
+    assert!(reason(&r).contains("/etc/sudoers"));
 }
 
 #[test]
@@ -102,14 +93,7 @@ fn nopasswd_one_finding_per_tag_with_severity() {
     );
     // The bad first line is a warning, and the tag's commands are named.
     assert_eq!(r.warnings.len(), 1);
-    assert!(
-        r.findings[0]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .ends_with("NOPASSWD: /bin/a, /bin/b")
-    );
+    assert!(observed(&r.findings[0]).ends_with("NOPASSWD: /bin/a, /bin/b"));
 }
 
 #[test]
@@ -156,14 +140,14 @@ fn use_pty_takes_the_last_global_value() {
         "Defaults !use_pty\n",
         0o440,
     )]));
-    assert_eq!(places(&r), ["/etc/sudoers.d/10-tech:1"]);
+    assert_eq!(locations(&r), ["/etc/sudoers.d/10-tech:1"]);
     // Missing altogether: the finding points at /etc/sudoers.
     let r = audit(&good(&[(
         "/etc/sudoers",
         "Defaults logfile=/var/log/sudo.log\nDefaults:alice use_pty\n",
         0o440,
     )]));
-    assert_eq!(places(&r), ["/etc/sudoers"]);
+    assert_eq!(locations(&r), ["/etc/sudoers"]);
     assert!(r.findings[0].title.contains("use_pty"));
     // Set only in a file sudo refuses (world-writable): not in force.
     let r = audit(&good(&[
@@ -174,14 +158,14 @@ fn use_pty_takes_the_last_global_value() {
         ),
         ("/etc/pty", "Defaults use_pty\n", 0o666),
     ]));
-    assert_eq!(places(&r), ["/etc/sudoers", "/etc/pty"]);
+    assert_eq!(locations(&r), ["/etc/sudoers", "/etc/pty"]);
     // Set on a line sudo skips for a syntax error: not in force either.
     let r = audit(&good(&[(
         "/etc/sudoers",
         "Defaults use_pty logfile=/var/log/sudo.log\n",
         0o440,
     )]));
-    assert_eq!(places(&r), ["/etc/sudoers", "/etc/sudoers"]);
+    assert_eq!(locations(&r), ["/etc/sudoers", "/etc/sudoers"]);
     assert_eq!(r.warnings.len(), 1);
 }
 
@@ -192,13 +176,13 @@ fn logfile_must_be_an_absolute_path_and_not_turned_off() {
         "Defaults use_pty\nDefaults logfile=sudo.log\n",
         0o440,
     )]));
-    assert_eq!(places(&r), ["/etc/sudoers:2"]);
+    assert_eq!(locations(&r), ["/etc/sudoers:2"]);
     let r = audit(&good(&[(
         "/etc/sudoers",
         "Defaults use_pty, logfile=\"/var/log/sudo.log\"\nDefaults>backup !logfile\nDefaults !logfile\n",
         0o440,
     )]));
-    assert_eq!(places(&r), ["/etc/sudoers:3", "/etc/sudoers:2"]);
+    assert_eq!(locations(&r), ["/etc/sudoers:3", "/etc/sudoers:2"]);
     assert!(r.findings.iter().all(|f| f.references.ssg == [SSG_LOGFILE]));
 }
 
@@ -209,11 +193,7 @@ fn sudoers_files_and_dirs_owned_by_root_mode_0440() {
         ("/etc/sudoers.d/20-ok", "# nothing\n", 0o400),
         ("/etc/sudoers.d/30-bad", "# nothing\n", 0o664),
     ]));
-    let f: Vec<_> = r
-        .findings
-        .iter()
-        .map(|f| (f.location(), f.severity))
-        .collect();
+    let f = located(&r);
     assert_eq!(
         f,
         [
@@ -235,27 +215,10 @@ fn world_writable_include_dir_is_reported_and_its_rules_are_latent() {
         0o440,
     )]);
     files.push(("/etc/sudoers.d/.keep", "", 0o644));
-    let d = tempfile::tempdir().unwrap();
-    for (p, s, mode) in &files {
-        let path = d.path().join(p.trim_start_matches('/'));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, s).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
-    }
-    std::fs::set_permissions(
-        d.path().join("etc/sudoers.d"),
-        std::fs::Permissions::from_mode(0o1777),
-    )
-    .unwrap();
-    let root = Root::open(d.path()).unwrap();
-    let clock = FixedClock::from_unix_secs(1_795_910_400);
-    let r =
-        crate::Auditor::new(&Config::default(), &clock).run_checks(&root, &[(ID, acc11_sudo_su)]);
-    let f: Vec<_> = r
-        .findings
-        .iter()
-        .map(|f| (f.location(), f.severity))
-        .collect();
+    let t = sudo_root(&files);
+    t.mode("/etc/sudoers.d", 0o1777);
+    let r = t.audit(ID, acc11_sudo_su);
+    let f = located(&r);
     assert_eq!(
         f,
         [
@@ -263,14 +226,7 @@ fn world_writable_include_dir_is_reported_and_its_rules_are_latent() {
             ("/etc/sudoers.d".to_owned(), Severity::High),
         ]
     );
-    assert!(
-        r.findings[0]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("world-writable")
-    );
+    assert!(observed(&r.findings[0]).contains("world-writable"));
 }
 
 #[test]
@@ -285,36 +241,29 @@ fn su_needs_an_enforcing_pam_wheel_first() {
     // Absent (Debian's default: the line is commented out).
     let r =
         su("auth sufficient pam_rootok.so\n# auth required pam_wheel.so\n@include common-auth\n");
-    assert_eq!(places(&r), ["/etc/pam.d/su"]);
+    assert_eq!(locations(&r), ["/etc/pam.d/su"]);
     assert_eq!(r.findings[0].references.ssg, [SSG_WHEEL]);
     // Without use_uid, or turned into a deny list, or optional.
     assert_eq!(
-        places(&su("auth required pam_wheel.so\n")),
+        locations(&su("auth required pam_wheel.so\n")),
         ["/etc/pam.d/su:1"]
     );
     assert_eq!(
-        places(&su("auth required pam_wheel.so use_uid deny group=x\n")),
+        locations(&su("auth required pam_wheel.so use_uid deny group=x\n")),
         ["/etc/pam.d/su"]
     );
     assert_eq!(
-        places(&su("auth optional pam_wheel.so use_uid\n")),
+        locations(&su("auth optional pam_wheel.so use_uid\n")),
         ["/etc/pam.d/su"]
     );
     // Bypassed by an earlier sufficient rule, or jumped over.
     let r = su("auth sufficient pam_unix.so\nauth required pam_wheel.so use_uid\n");
-    assert_eq!(places(&r), ["/etc/pam.d/su:2"]);
-    assert!(
-        r.findings[0]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("pam_unix at /etc/pam.d/su:1")
-    );
+    assert_eq!(locations(&r), ["/etc/pam.d/su:2"]);
+    assert!(observed(&r.findings[0]).contains("pam_unix at /etc/pam.d/su:1"));
     let r = su(
         "auth [success=2 default=ignore] pam_unix.so\nauth requisite pam_deny.so\nauth required pam_wheel.so use_uid\n",
     );
-    assert_eq!(places(&r), ["/etc/pam.d/su:3"]);
+    assert_eq!(locations(&r), ["/etc/pam.d/su:3"]);
     // `trust` with sufficient: no password at all for members.
     let r = su("auth sufficient pam_wheel.so trust use_uid\n");
     assert_eq!(titles(&r)[0].0, "/etc/pam.d/su:1");
@@ -338,22 +287,15 @@ fn su_group_must_match_the_policy() {
         )]),
         &cfg,
     );
-    assert_eq!(places(&r), ["/etc/pam.d/su:1"]);
-    assert!(
-        r.findings[0]
-            .evidence
-            .observed
-            .as_deref()
-            .unwrap()
-            .contains("group wheel")
-    );
+    assert_eq!(locations(&r), ["/etc/pam.d/su:1"]);
+    assert!(observed(&r.findings[0]).contains("group wheel"));
 }
 
 #[test]
 fn su_alone_is_audited_without_sudoers() {
     let r = audit(&[("/etc/pam.d/su", "auth sufficient pam_rootok.so\n", 0o644)]);
     assert_eq!(r.checks[0].status, CheckStatus::Fail);
-    assert_eq!(places(&r), ["/etc/pam.d/su"]);
+    assert_eq!(locations(&r), ["/etc/pam.d/su"]);
 }
 
 #[test]
@@ -372,7 +314,7 @@ fn shadow_group_members_primary_and_gshadow() {
         ),
     ]));
     assert_eq!(
-        places(&r),
+        locations(&r),
         ["/etc/group:2", "/etc/gshadow:2", "/etc/passwd:2"]
     );
     assert!(r.findings.iter().all(|f| f.references.ssg == [SSG_SHADOW]));
