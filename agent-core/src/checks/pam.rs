@@ -206,14 +206,13 @@ impl Findings {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    //! A root built in a temporary directory, audited with one check.
+    //! A root built in a temporary directory, audited with one check:
+    //! thin PAM-specific wrappers over [`crate::testing`].
 
     use crate::audit::CheckFn;
-    use crate::clock::FixedClock;
     use crate::config::Config;
     use crate::finding::Finding;
     use crate::report::{CheckStatus, Report};
-    use crate::root::Root;
 
     /// Writes `files` (device path, content) under a temporary root and
     /// audits it with `check` registered as `id`.
@@ -228,15 +227,9 @@ pub(crate) mod test_support {
         check: CheckFn,
         cfg: &Config,
     ) -> Report {
-        let d = tempfile::tempdir().unwrap();
-        for (p, s) in files {
-            let path = d.path().join(p.trim_start_matches('/'));
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, s).unwrap();
-        }
-        let root = Root::open(d.path()).unwrap();
-        let clock = FixedClock::from_unix_secs(1_795_910_400);
-        crate::Auditor::new(cfg, &clock).run_checks(&root, &[(id, check)])
+        let mut t = crate::testing::TestRoot::new(files);
+        t.cfg = cfg.clone();
+        t.audit(id, check)
     }
 
     /// True when the check was not applicable.
