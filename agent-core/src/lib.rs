@@ -36,6 +36,7 @@ pub mod report;
 pub mod root;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod tuf;
 
 pub use audit::{AuditContext, Auditor, CheckFn, CheckOutcome, FindingBuilder, HostProbe, Source};
 pub use catalogue::{CATALOGUE, CheckInfo};
