@@ -12,10 +12,14 @@
 //! each module's documentation says what it covers so far.
 
 pub mod cjson;
+pub mod delegation;
 pub mod error;
 pub mod keys;
 pub mod limits;
 pub mod metadata;
+pub mod store;
+pub mod target;
+pub mod transport;
 
 pub use error::TufError;
 pub use limits::Limits;
