@@ -123,4 +123,138 @@ pub enum TufError {
         /// The release offered.
         offered: u64,
     },
+    /// A server answered with an HTTP status other than 200 (404 is
+    /// [`TufError::NotFound`]); redirects are not followed, so 3xx lands
+    /// here too.
+    #[error("{url}: HTTP status {status}")]
+    HttpStatus {
+        /// The URL requested.
+        url: String,
+        /// The status code received.
+        status: u16,
+    },
+    /// A TLS server certificate that the configured CA bundle does not
+    /// vouch for (unknown issuer, wrong name, expired, …).
+    #[error("{url}: TLS certificate not trusted: {message}")]
+    Certificate {
+        /// The URL requested.
+        url: String,
+        /// Why rustls rejected the certificate.
+        message: String,
+    },
+    /// Metadata whose `expires` is not after the update's fixed start time
+    /// (TUF 1.0.34 §5.3.10, §5.4.4, §5.5.6, §5.6.5: a freeze attack).
+    #[error("{role}: metadata has expired")]
+    Expired {
+        /// The role (`root`, `timestamp`, a delegated role name).
+        role: String,
+    },
+    /// A version lower than the one already trusted (TUF 1.0.34 §5.4.3,
+    /// §5.5.5: a rollback attack).
+    #[error("{role}: version {offered} is below the trusted version {trusted}")]
+    Rollback {
+        /// The role whose version went down.
+        role: String,
+        /// The version trusted so far.
+        trusted: u64,
+        /// The version offered.
+        offered: u64,
+    },
+    /// A new snapshot no longer lists a role the trusted snapshot lists
+    /// (TUF 1.0.34 §5.5.5; a rollback of that role).
+    #[error("{role}: listed by the trusted snapshot but missing from the new one")]
+    RoleRemoved {
+        /// The role that disappeared.
+        role: String,
+    },
+    /// A version other than the one required: a root that is not N+1
+    /// (TUF 1.0.34 §5.3.5), or a version differing from what the referring
+    /// metadata gives (§5.5.4, §5.6.4: a mix-and-match attack).
+    #[error("{role}: version {got}, expected {expected}")]
+    VersionMismatch {
+        /// The role.
+        role: String,
+        /// The version required.
+        expected: u64,
+        /// The version received.
+        got: u64,
+    },
+    /// A role's metadata exceeds its fixed bound from [`crate::tuf::Limits`]
+    /// (TUF 1.0.34 §5.3.3, §5.4.1: an endless-data attack).
+    #[error("{role}: metadata larger than {limit} bytes")]
+    MetadataTooLarge {
+        /// The role.
+        role: String,
+        /// The bound in bytes.
+        limit: u64,
+    },
+    /// A role's metadata is not the length its referring metadata gives
+    /// (TUF 1.0.34 §5.5.2, §5.6.2).
+    #[error("{role}: metadata is not the {expected} bytes long its parent metadata gives")]
+    MetadataLength {
+        /// The role.
+        role: String,
+        /// The length listed by the referring metadata.
+        expected: u64,
+    },
+    /// A role's metadata does not match a hash its referring metadata gives
+    /// (TUF 1.0.34 §5.5.2, §5.6.2), or lists only unsupported algorithms.
+    #[error("{role}: metadata {algorithm} hash does not match")]
+    MetadataHash {
+        /// The role.
+        role: String,
+        /// The hash algorithm (`sha256`, …).
+        algorithm: String,
+    },
+    /// The snapshot (or timestamp) does not list a role that must be loaded
+    /// (TUF 1.0.34 §5.6.1).
+    #[error("{role}: not listed in the {listed_in} metadata")]
+    NotListed {
+        /// The role looked for.
+        role: String,
+        /// The metadata that should list it (`snapshot`).
+        listed_in: String,
+    },
+    /// The trusted metadata store holds no root: the updater was never
+    /// initialised with the root the device ships (TUF 1.0.34 §5.2).
+    #[error("{path}: no trusted root; initialise the store with the shipped root first")]
+    NoTrustedRoot {
+        /// The store directory.
+        path: String,
+    },
+    /// The store already trusts a different root; initialising again would
+    /// replace (possibly roll back) it.
+    #[error("{path}: already holds a different trusted root (version {version})")]
+    AlreadyInitialised {
+        /// The store directory.
+        path: String,
+        /// The version of the root already trusted.
+        version: u64,
+    },
+    /// No role trusted for the target lists it (TUF 1.0.34 §5.6.7, §5.7.1).
+    #[error("target {target}: not found in the trusted targets metadata")]
+    TargetNotFound {
+        /// The target name.
+        target: String,
+    },
+    /// A target declared for other hardware than the device's (the
+    /// `hardware_id` custom field; Uptane's wrong-software protection).
+    #[error("target {target}: built for hardware {listed:?}, this device is {device:?}")]
+    HardwareIdMismatch {
+        /// The target name.
+        target: String,
+        /// The `hardware_id` the target lists.
+        listed: String,
+        /// The device's hardware id.
+        device: String,
+    },
+    /// A target with an anti-rollback floor on the device lists no release
+    /// counter, so it cannot be shown to be at or above the floor.
+    #[error("target {target}: no release counter, but the device's floor is {floor}")]
+    ReleaseCounterMissing {
+        /// The target name.
+        target: String,
+        /// The floor recorded on the device.
+        floor: u64,
+    },
 }

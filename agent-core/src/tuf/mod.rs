@@ -12,8 +12,10 @@
 //! each module's documentation says what it covers so far.
 
 pub mod cjson;
+pub mod client;
 pub mod delegation;
 pub mod error;
+pub mod https;
 pub mod keys;
 pub mod limits;
 pub mod metadata;
