@@ -66,6 +66,13 @@
 #define DHA_ROOT_PATH_MAX 4095
 
 /**
+ * The longest path, URL, target name or hash algorithm name accepted by
+ * the `dha_updater_*` and `dha_target_*` functions, in bytes (NUL
+ * excluded): Linux's `PATH_MAX` (4096) less its NUL.
+ */
+#define DHA_UPDATER_ARG_MAX 4095
+
+/**
  * The result of a fallible dha function. `DHA_OK` (0) is success; every
  * other value is an error whose number never changes and is never reused.
  *
@@ -146,6 +153,165 @@ enum dha_result
      * The root directory to audit may not be read by this process.
      */
     DHA_ERR_ROOT_PERMISSION_DENIED = 202,
+    /**
+     * An update failure of a kind this version of the header does not name (a
+     * newer verification failure); the detail says what failed.
+     */
+    DHA_ERR_UPDATE = 300,
+    /**
+     * Metadata that is not the JSON its role needs, or has a field of the wrong
+     * type or value (the detail names the role and the field).
+     */
+    DHA_ERR_UPDATE_MALFORMED = 301,
+    /**
+     * A metadata value cannot be written as canonical JSON (a float, say), so its
+     * signatures cannot be checked.
+     */
+    DHA_ERR_UPDATE_CANONICAL_JSON = 302,
+    /**
+     * A key in the metadata cannot be used (unknown type or scheme, bad encoding);
+     * the detail names its key id.
+     */
+    DHA_ERR_UPDATE_BAD_KEY = 303,
+    /**
+     * Fewer valid signatures from distinct authorised keys than the role's
+     * threshold (TUF 1.0.34 §5.3.4, §5.4.2, §5.5.3, §5.6.3; the detail names the
+     * role, the count and the threshold).
+     */
+    DHA_ERR_UPDATE_THRESHOLD = 304,
+    /**
+     * A role's threshold is below 1 (TUF 1.0.34 §4.3).
+     */
+    DHA_ERR_UPDATE_INVALID_THRESHOLD = 305,
+    /**
+     * A local file or directory of the update could not be read or written (the
+     * metadata directory, a repository directory on removable media, the
+     * destination directory); the detail names the path and the cause.
+     */
+    DHA_ERR_UPDATE_IO = 306,
+    /**
+     * The repository has no file at a path that must exist (a missing file on the
+     * media, an HTTP 404); the detail names the path.
+     */
+    DHA_ERR_UPDATE_NOT_FOUND = 307,
+    /**
+     * A download delivered more bytes than its bound.
+     */
+    DHA_ERR_UPDATE_TOO_LARGE = 308,
+    /**
+     * A role name, target name or repository path that could escape its directory
+     * or cannot be stored.
+     */
+    DHA_ERR_UPDATE_UNSAFE_NAME = 309,
+    /**
+     * A target ended before the length its metadata gives (TUF 1.0.34 §5.7.3).
+     */
+    DHA_ERR_UPDATE_TARGET_LENGTH = 310,
+    /**
+     * A target delivered more bytes than the length its metadata gives (TUF 1.0.34
+     * §5.7.3: an endless-data attack).
+     */
+    DHA_ERR_UPDATE_TARGET_TOO_LONG = 311,
+    /**
+     * A target's digest differs from a hash its metadata lists (TUF 1.0.34 §5.7.3;
+     * the detail names the target and the algorithm).
+     */
+    DHA_ERR_UPDATE_TARGET_HASH = 312,
+    /**
+     * The metadata lists no hash algorithm this library supports for a target
+     * (sha256, sha512).
+     */
+    DHA_ERR_UPDATE_NO_SUPPORTED_HASH = 313,
+    /**
+     * A target's release counter is below the device's anti-rollback floor for its
+     * name.
+     */
+    DHA_ERR_UPDATE_FLOOR_ROLLBACK = 314,
+    /**
+     * A server answered with an HTTP status other than 200 or 404 (redirects are
+     * not followed); the detail names the URL and the status.
+     */
+    DHA_ERR_UPDATE_HTTP_STATUS = 315,
+    /**
+     * The TLS server certificate is not vouched for by the configured CA bundle
+     * (unknown issuer, wrong name, expired).
+     */
+    DHA_ERR_UPDATE_CERTIFICATE = 316,
+    /**
+     * Metadata has expired (TUF 1.0.34 §5.3.10, §5.4.4, §5.5.6, §5.6.5: a freeze
+     * attack); the detail names the role.
+     */
+    DHA_ERR_UPDATE_EXPIRED = 317,
+    /**
+     * A role's version is below the version already trusted (TUF 1.0.34 §5.4.3,
+     * §5.5.5: a rollback attack); the detail names the role and both versions.
+     */
+    DHA_ERR_UPDATE_ROLLBACK = 318,
+    /**
+     * A new snapshot no longer lists a role the trusted snapshot lists (TUF 1.0.34
+     * §5.5.5).
+     */
+    DHA_ERR_UPDATE_ROLE_REMOVED = 319,
+    /**
+     * A version other than the one required: a root that is not N+1 (TUF 1.0.34
+     * §5.3.5), or a version differing from what the referring metadata gives
+     * (§5.5.4, §5.6.4: a mix-and-match attack).
+     */
+    DHA_ERR_UPDATE_VERSION_MISMATCH = 320,
+    /**
+     * A role's metadata exceeds its fixed size limit (TUF 1.0.34 §5.3.3, §5.4.1:
+     * an endless-data attack).
+     */
+    DHA_ERR_UPDATE_METADATA_TOO_LARGE = 321,
+    /**
+     * A role's metadata is not the length its referring metadata gives (TUF 1.0.34
+     * §5.5.2, §5.6.2).
+     */
+    DHA_ERR_UPDATE_METADATA_LENGTH = 322,
+    /**
+     * A role's metadata does not match a hash its referring metadata gives (TUF
+     * 1.0.34 §5.5.2, §5.6.2).
+     */
+    DHA_ERR_UPDATE_METADATA_HASH = 323,
+    /**
+     * The snapshot or timestamp does not list a role that must be loaded (TUF
+     * 1.0.34 §5.6.1).
+     */
+    DHA_ERR_UPDATE_NOT_LISTED = 324,
+    /**
+     * The metadata directory holds no trusted root: call dha_updater_init_root
+     * with the root the device ships first (TUF 1.0.34 §5.2).
+     */
+    DHA_ERR_UPDATE_NO_TRUSTED_ROOT = 325,
+    /**
+     * The metadata directory already trusts a different root; initialising it
+     * again could roll it back.
+     */
+    DHA_ERR_UPDATE_ALREADY_INITIALISED = 326,
+    /**
+     * No trusted targets role lists the target (TUF 1.0.34 §5.6.7, §5.7.1).
+     */
+    DHA_ERR_UPDATE_TARGET_NOT_FOUND = 327,
+    /**
+     * The target is declared for other hardware than the device's (its
+     * `hardware_id` custom field: wrong-software protection).
+     */
+    DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH = 328,
+    /**
+     * The device has an anti-rollback floor for the target's name, but the target
+     * lists no release counter.
+     */
+    DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING = 329,
+    /**
+     * The target's metadata lists no hash of the algorithm asked for
+     * (dha_target_hash).
+     */
+    DHA_ERR_UPDATE_HASH_NOT_LISTED = 330,
+    /**
+     * An https:// repository was given but no CA bundle: call
+     * dha_updater_set_ca_bundle before fetching.
+     */
+    DHA_ERR_UPDATE_NO_CA_BUNDLE = 331,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -255,6 +421,24 @@ typedef struct dha_finding dha_finding;
 typedef struct dha_report dha_report;
 
 /**
+ * A target found in verified metadata (opaque). Made by
+ * `dha_updater_get_target`, released by `dha_target_free`; independent of
+ * the updater once made. Immutable: it may be read by several threads at
+ * once.
+ */
+typedef struct dha_target dha_target;
+
+/**
+ * An updater (opaque): a trusted metadata directory and the repositories
+ * it is refreshed from. Made by `dha_updater_new`, released by
+ * `dha_updater_free`.
+ *
+ * Not for concurrent use: one thread at a time (the integrator serialises
+ * calls); it may be handed to another thread between calls.
+ */
+typedef struct dha_updater dha_updater;
+
+/**
  * Receives one log line.
  *
  * `userdata` is the pointer given to `dha_set_log_callback`. `message` is a
@@ -273,6 +457,29 @@ typedef void (*dha_log_callback)(void *userdata,
                                  dha_log_level level,
                                  const char *message,
                                  size_t message_len);
+
+/**
+ * Receives the progress of `dha_updater_download_target`.
+ *
+ * `userdata` is the pointer given to `dha_updater_set_progress_callback`.
+ * `target` is the target's name, a NUL-terminated UTF-8 string borrowed for
+ * the duration of the call only. `done` is the number of bytes verified so
+ * far and `total` the target's length from its verified metadata.
+ *
+ * Today it is called twice per successful download: once before anything
+ * is fetched (`done == 0`) and once after the target was verified and put
+ * in place (`done == total`); a failed download gets only the first call.
+ * Later versions may call it more often, in between: expect any number of
+ * calls with `done` never decreasing and never above `total`.
+ *
+ * Threads: called on the thread that is inside
+ * `dha_updater_download_target`. It must not throw (C++), `longjmp` out,
+ * nor call any function on the same updater.
+ */
+typedef void (*dha_updater_progress_callback)(void *userdata,
+                                              const char *target,
+                                              uint64_t done,
+                                              uint64_t total);
 
 #ifdef __cplusplus
 extern "C" {
@@ -588,6 +795,309 @@ const char *dha_finding_remediation(const dha_finding *finding);
  * valid for a write of one `size_t`.
  */
 dha_result dha_result_message(uint32_t code, char *buf, size_t len, size_t *out_written);
+
+/**
+ * Seeds the metadata directory `metadata_dir` with the root metadata the
+ * device ships (TUF 1.0.34 §5.2: "a good, trusted copy of this file was
+ * shipped … using an out-of-band process"), `len` bytes at `root_json`
+ * (copied). Call it once, at manufacturing or first boot, before
+ * `dha_updater_new`.
+ *
+ * The root must parse and be signed by the threshold of its own root keys;
+ * its expiry does not matter here (the update cycle replaces it). The
+ * directory is created if needed; the root is written durably. Calling it
+ * again with the same bytes succeeds and changes nothing; with other bytes
+ * it fails with `DHA_ERR_UPDATE_ALREADY_INITIALISED` (re-seeding could roll
+ * the trusted root back).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (path longer than `DHA_UPDATER_ARG_MAX`),
+ * `DHA_ERR_UPDATE_METADATA_TOO_LARGE` (more than 512,000 bytes),
+ * `DHA_ERR_UPDATE_MALFORMED`, `DHA_ERR_UPDATE_THRESHOLD`,
+ * `DHA_ERR_UPDATE_ALREADY_INITIALISED`, `DHA_ERR_UPDATE_IO`, and the other
+ * key and signature errors of the 300 range.
+ *
+ * # Safety
+ *
+ * `metadata_dir` is NULL or a NUL-terminated string (read up to its NUL or
+ * `DHA_UPDATER_ARG_MAX + 1` bytes); `root_json` is NULL or valid for reads
+ * of `len` bytes; both unchanged during the call.
+ */
+dha_result dha_updater_init_root(const char *metadata_dir, const uint8_t *root_json, size_t len);
+
+/**
+ * Makes an updater over the metadata directory `metadata_dir` (seeded by
+ * `dha_updater_init_root`), refreshed from the metadata repository
+ * `metadata_url` and downloading targets from `targets_url`. On success
+ * `*out` receives a new handle, to release with `dha_updater_free`.
+ *
+ * Each of `metadata_url` and `targets_url` is one of:
+ * - a directory path, or a `file:///absolute/path` URL (no
+ *   percent-decoding): the repository as a directory, e.g. on removable
+ *   media, whose files are the repository's files byte for byte; the
+ *   directory must exist now;
+ * - an `https://` base URL: then call `dha_updater_set_ca_bundle` before
+ *   any fetch (until then they fail with `DHA_ERR_UPDATE_NO_CA_BUNDLE`):
+ *   only the CA certificates of that bundle are trusted, never the
+ *   system's. Redirects are not followed; proxies are not used.
+ *
+ * Plain `http://` and other schemes are refused (`DHA_ERR_INVALID_ARGUMENT`).
+ *
+ * The trusted root is read and checked now, so a directory that was never
+ * initialised fails here with `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`.
+ *
+ * `config` is required, as for `dha_audit_run` (pass the handle of
+ * `dha_config_new_default`); the updater keeps nothing of it. The safe
+ * default limits apply (root 512,000 bytes, timestamp 16,384, snapshot
+ * 2,000,000, targets 5,000,000, 256 root rotations, 32 delegated roles per
+ * search), and the device's hardware id is not set (targets declared for
+ * any hardware are accepted). The updater judges expiry by the operating
+ * system's clock, read once at the start of each update cycle.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (an empty or unsupported location, a string
+ * longer than `DHA_UPDATER_ARG_MAX`), `DHA_ERR_UPDATE_IO` (a directory that
+ * cannot be opened), `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`, and the metadata
+ * errors of the 300 range when the trusted root no longer verifies.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config` handle; each string is NULL or
+ * NUL-terminated (read up to its NUL or `DHA_UPDATER_ARG_MAX + 1` bytes)
+ * and unchanged during the call; `out` is NULL or valid for a write of one
+ * pointer.
+ */
+dha_result dha_updater_new(const dha_config *config,
+                           const char *metadata_dir,
+                           const char *metadata_url,
+                           const char *targets_url,
+                           dha_updater **out);
+
+/**
+ * Sets the CA bundle for the `https://` repositories of `updater`:
+ * `pem_path` names a PEM file of one or more `CERTIFICATE` blocks, which
+ * becomes the only set of roots trusted for them (no system roots). The
+ * file is read now; a later call replaces the bundle. Repositories that
+ * are local directories ignore it.
+ *
+ * Setting a bundle starts the updater afresh: the next
+ * `dha_updater_get_target` refreshes first, and `dha_target`s made before
+ * stay valid. On failure the updater is unchanged.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),
+ * `DHA_ERR_UPDATE_IO` (the file cannot be read or holds no certificate),
+ * and the errors of `dha_updater_new` (the metadata directory is opened
+ * again).
+ *
+ * # Safety
+ *
+ * `updater` is NULL or a live `dha_updater` not used by another thread
+ * during the call; `pem_path` is NULL or a NUL-terminated string (read up
+ * to its NUL or `DHA_UPDATER_ARG_MAX + 1` bytes) unchanged during the call.
+ */
+dha_result dha_updater_set_ca_bundle(dha_updater *updater, const char *pem_path);
+
+/**
+ * Registers `callback` to receive the progress of
+ * `dha_updater_download_target` on `updater` (see
+ * `dha_updater_progress_callback` for when it is called), replacing any
+ * earlier one; `callback == NULL` removes it (then `userdata` is ignored).
+ * Once this returns, the previous callback is not called any more, and its
+ * `userdata` may be freed.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`updater`).
+ *
+ * # Safety
+ *
+ * `updater` is NULL or a live `dha_updater` not used by another thread
+ * during the call; `callback`, when not NULL, may be called with
+ * `userdata` by every later `dha_updater_download_target` on this updater,
+ * on whichever thread calls it, until it is replaced or the updater freed.
+ */
+dha_result dha_updater_set_progress_callback(dha_updater *updater,
+                                             dha_updater_progress_callback callback,
+                                             void *userdata);
+
+/**
+ * Runs one update cycle (TUF 1.0.34 §5.1 to §5.6): the root (rotated one
+ * version at a time), timestamp, snapshot and top-level targets, each
+ * checked for signatures, versions, rollback, hashes, lengths and expiry in
+ * the order the specification gives. Blocks until done (reading from the
+ * repository). Only metadata that passed every check is stored in the
+ * metadata directory; on any failure the updater keeps no verified state,
+ * and `dha_updater_get_target` refreshes again.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_UPDATE_NO_CA_BUNDLE`, and the
+ * verification and transport failures of the 300 range, each with its own
+ * number (e.g. `DHA_ERR_UPDATE_EXPIRED`, `DHA_ERR_UPDATE_THRESHOLD`,
+ * `DHA_ERR_UPDATE_ROLLBACK`); `dha_last_error_detail` names the role and
+ * what failed.
+ *
+ * # Safety
+ *
+ * `updater` is NULL or a live `dha_updater` not used by another thread
+ * during the call.
+ */
+dha_result dha_updater_refresh(dha_updater *updater);
+
+/**
+ * Looks target `name` up in the verified metadata (TUF 1.0.34 §5.6.7: the
+ * top-level targets, then the delegations depth-first), refreshing first if
+ * `updater` has not completed a cycle. On success `*out` receives a new
+ * `dha_target`, to release with `dha_target_free`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),
+ * `DHA_ERR_UPDATE_TARGET_NOT_FOUND`, `DHA_ERR_UPDATE_NO_CA_BUNDLE`, the
+ * failures of a delegated role on the way (e.g. `DHA_ERR_UPDATE_EXPIRED`
+ * naming it), and those of `dha_updater_refresh`.
+ *
+ * # Safety
+ *
+ * `updater` is NULL or a live `dha_updater` not used by another thread
+ * during the call; `name` is NULL or a NUL-terminated string (read up to
+ * its NUL or `DHA_UPDATER_ARG_MAX + 1` bytes) unchanged during the call;
+ * `out` is NULL or valid for a write of one pointer.
+ */
+dha_result dha_updater_get_target(dha_updater *updater, const char *name, dha_target **out);
+
+/**
+ * Downloads `target` (from `dha_updater_get_target` on this updater) into
+ * the directory `dest_dir` and verifies it (TUF 1.0.34 §5.7): the file
+ * ends up as `dest_dir/<target name>` (a name with `/` makes
+ * subdirectories), with mode 0644, only once its length and every listed
+ * supported hash (sha256, sha512) matched. The bytes are streamed into a
+ * temporary file in the same directory and renamed when verified, so a
+ * failure leaves no partial file and an older file of that name untouched;
+ * a file already there that matches is not fetched again. Blocks until
+ * done.
+ *
+ * Before anything is fetched: a name that could leave `dest_dir` is
+ * `DHA_ERR_UPDATE_UNSAFE_NAME`, and a release counter below the device's
+ * anti-rollback floor `DHA_ERR_UPDATE_FLOOR_ROLLBACK`. After a verified
+ * download the floor is raised to the target's release counter.
+ *
+ * The progress callback, if any, is called as `dha_updater_progress_callback`
+ * says (today at the start and at the end).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),
+ * `DHA_ERR_UPDATE_NO_CA_BUNDLE`, `DHA_ERR_UPDATE_TARGET_HASH`,
+ * `DHA_ERR_UPDATE_TARGET_LENGTH`, `DHA_ERR_UPDATE_TARGET_TOO_LONG`,
+ * `DHA_ERR_UPDATE_NO_SUPPORTED_HASH`, `DHA_ERR_UPDATE_NOT_FOUND`,
+ * `DHA_ERR_UPDATE_IO`, `DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH`,
+ * `DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING`, and the transport errors.
+ *
+ * # Safety
+ *
+ * `updater` is NULL or a live `dha_updater` not used by another thread
+ * during the call; `target` is NULL or a live `dha_target`; `dest_dir` is
+ * NULL or a NUL-terminated string (read up to its NUL or
+ * `DHA_UPDATER_ARG_MAX + 1` bytes) unchanged during the call.
+ */
+dha_result dha_updater_download_target(dha_updater *updater,
+                                       const dha_target *target,
+                                       const char *dest_dir);
+
+/**
+ * Releases an updater. NULL is accepted and ignored. `dha_target`s made by
+ * it stay valid; the metadata directory keeps what was verified.
+ *
+ * # Safety
+ *
+ * `updater` is NULL or a handle from `dha_updater_new` not yet freed, and
+ * no other thread is using it.
+ */
+void dha_updater_free(dha_updater *updater);
+
+/**
+ * The name of `target` (its path in the repository, e.g.
+ * `"firmware/ct.bin"`): a NUL-terminated string borrowed from `target`,
+ * valid until `dha_target_free`. NULL when `target` is NULL.
+ *
+ * # Safety
+ *
+ * `target` is NULL or a live `dha_target`.
+ */
+const char *dha_target_name(const dha_target *target);
+
+/**
+ * The length of `target` in bytes, from its verified metadata. 0 when
+ * `target` is NULL (a target may also be empty: do not use 0 as an error
+ * sign).
+ *
+ * # Safety
+ *
+ * `target` is NULL or a live `dha_target`.
+ */
+uint64_t dha_target_length(const dha_target *target);
+
+/**
+ * Copies the hash of `target` for `algorithm` (`"sha256"`, `"sha512"` or
+ * another algorithm its metadata lists), as the lowercase or uppercase
+ * hexadecimal digits its verified metadata gives, and a NUL, into `buf`.
+ *
+ * `*out_written` receives the number of hex digits (NUL excluded), also
+ * when `buf` is too small: then nothing of the digest is copied (a cut
+ * digest would be a different one), `buf` holds the empty string when
+ * `len > 0`, and the result is `DHA_ERR_INSUFFICIENT_SIZE`; call again with
+ * `*out_written + 1` bytes. 129 bytes hold a SHA-512 digest.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`target`, `algorithm` or `out_written`
+ * NULL, or `buf` NULL with `len > 0`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (algorithm longer than `DHA_UPDATER_ARG_MAX`),
+ * `DHA_ERR_UPDATE_HASH_NOT_LISTED`, `DHA_ERR_UPDATE_MALFORMED` (the listed
+ * value is not hexadecimal), `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `target` is NULL or a live `dha_target`; `algorithm` is NULL or a
+ * NUL-terminated string (read up to its NUL or `DHA_UPDATER_ARG_MAX + 1`
+ * bytes) unchanged during the call; `buf` is NULL or valid for writes of
+ * `len` bytes; `out_written` is NULL or valid for a write of one `size_t`.
+ */
+dha_result dha_target_hash(const dha_target *target,
+                           const char *algorithm,
+                           char *buf,
+                           size_t len,
+                           size_t *out_written);
+
+/**
+ * Copies the `custom` object of `target`'s verified metadata as compact
+ * JSON (e.g. `{"hardware_id":"ct-console-07"}`), or `null` when it has
+ * none, and a NUL, into `buf`. The fields `hardware_id` and
+ * `release_counter` are the ones dha itself acts on.
+ *
+ * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
+ * the size of buffer needed, NUL included; when `len` is smaller nothing of
+ * the JSON is copied, `buf` (if `len > 0`) holds the empty string, and the
+ * result is `DHA_ERR_INSUFFICIENT_SIZE`; `buf == NULL, len == 0` asks for
+ * the size.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`target` or `out_needed` NULL, or `buf`
+ * NULL with `len > 0`), `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `target` is NULL or a live `dha_target`; `buf` is NULL or valid for
+ * writes of `len` bytes; `out_needed` is NULL or valid for a write of one
+ * `size_t`.
+ */
+dha_result dha_target_custom_json(const dha_target *target,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *out_needed);
+
+/**
+ * Releases a target. NULL is accepted and ignored.
+ *
+ * # Safety
+ *
+ * `target` is NULL or a handle from `dha_updater_get_target` not yet
+ * freed, and no other thread is using it or its name.
+ */
+void dha_target_free(dha_target *target);
 
 /**
  * The version of the library, e.g. `"0.1.0"`: a static NUL-terminated

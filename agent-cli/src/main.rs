@@ -8,8 +8,10 @@
 mod catalogue_view;
 mod logger;
 mod outcome;
+mod repo;
 mod table;
 mod term;
+mod update;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dha_core::{Auditor, Config, ConfigError, Report, Root, RootError, SystemClock};
@@ -115,6 +117,11 @@ enum Command {
     /// List the checks, what each reads and the standards it answers
     #[command(long_about = CHECKS_LONG_ABOUT)]
     Checks(ChecksArgs),
+    /// Verify and download signed updates (TUF): init, refresh, download
+    Update(update::UpdateArgs),
+    /// Build, sign and publish a TUF repository of signed updates (keys, targets,
+    /// delegations, thresholds, key rotation)
+    Repo(repo::RepoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +240,8 @@ fn run(cli: &Cli) -> Result<u8, CliError> {
     };
     match &cli.command {
         Command::Audit(args) => audit(cli, args, layout),
+        Command::Update(args) => Ok(update::run(args)),
+        Command::Repo(args) => Ok(repo::run(args)),
         Command::Checks(args) => {
             let text = match args.format {
                 Format::Table => catalogue_view::render(dha_core::CATALOGUE, layout),

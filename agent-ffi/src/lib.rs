@@ -44,6 +44,7 @@ mod error;
 pub mod logging;
 pub mod report;
 pub mod result;
+pub mod updater;
 pub mod version;
 
 pub use config::{
@@ -60,4 +61,10 @@ pub use report::{
     dha_severity,
 };
 pub use result::{dha_result, dha_result_message};
+pub use updater::{
+    DHA_UPDATER_ARG_MAX, dha_target, dha_target_custom_json, dha_target_free, dha_target_hash,
+    dha_target_length, dha_target_name, dha_updater, dha_updater_download_target, dha_updater_free,
+    dha_updater_get_target, dha_updater_init_root, dha_updater_new, dha_updater_progress_callback,
+    dha_updater_refresh, dha_updater_set_ca_bundle, dha_updater_set_progress_callback,
+};
 pub use version::dha_version;

@@ -11,7 +11,7 @@
 //! | 1–99    | general (arguments, buffers, panics)   |
 //! | 100–199 | configuration                          |
 //! | 200–299 | audit and the audited root             |
-//! | 300–399 | update (reserved)                      |
+//! | 300–399 | update (TUF verification, downloads)   |
 //! | 400–499 | integrity (reserved)                   |
 //! | 500–599 | recovery (reserved)                    |
 //! | 600–699 | events (reserved)                      |
@@ -70,11 +70,107 @@ pub enum dha_result {
     DHA_ERR_ROOT_NOT_A_DIRECTORY = 201,
     /// The root directory to audit may not be read by this process.
     DHA_ERR_ROOT_PERMISSION_DENIED = 202,
+
+    /// An update failure of a kind this version of the header does not name (a
+    /// newer verification failure); the detail says what failed.
+    DHA_ERR_UPDATE = 300,
+    /// Metadata that is not the JSON its role needs, or has a field of the wrong
+    /// type or value (the detail names the role and the field).
+    DHA_ERR_UPDATE_MALFORMED = 301,
+    /// A metadata value cannot be written as canonical JSON (a float, say), so its
+    /// signatures cannot be checked.
+    DHA_ERR_UPDATE_CANONICAL_JSON = 302,
+    /// A key in the metadata cannot be used (unknown type or scheme, bad encoding);
+    /// the detail names its key id.
+    DHA_ERR_UPDATE_BAD_KEY = 303,
+    /// Fewer valid signatures from distinct authorised keys than the role's
+    /// threshold (TUF 1.0.34 §5.3.4, §5.4.2, §5.5.3, §5.6.3; the detail names the
+    /// role, the count and the threshold).
+    DHA_ERR_UPDATE_THRESHOLD = 304,
+    /// A role's threshold is below 1 (TUF 1.0.34 §4.3).
+    DHA_ERR_UPDATE_INVALID_THRESHOLD = 305,
+    /// A local file or directory of the update could not be read or written (the
+    /// metadata directory, a repository directory on removable media, the
+    /// destination directory); the detail names the path and the cause.
+    DHA_ERR_UPDATE_IO = 306,
+    /// The repository has no file at a path that must exist (a missing file on the
+    /// media, an HTTP 404); the detail names the path.
+    DHA_ERR_UPDATE_NOT_FOUND = 307,
+    /// A download delivered more bytes than its bound.
+    DHA_ERR_UPDATE_TOO_LARGE = 308,
+    /// A role name, target name or repository path that could escape its directory
+    /// or cannot be stored.
+    DHA_ERR_UPDATE_UNSAFE_NAME = 309,
+    /// A target ended before the length its metadata gives (TUF 1.0.34 §5.7.3).
+    DHA_ERR_UPDATE_TARGET_LENGTH = 310,
+    /// A target delivered more bytes than the length its metadata gives (TUF 1.0.34
+    /// §5.7.3: an endless-data attack).
+    DHA_ERR_UPDATE_TARGET_TOO_LONG = 311,
+    /// A target's digest differs from a hash its metadata lists (TUF 1.0.34 §5.7.3;
+    /// the detail names the target and the algorithm).
+    DHA_ERR_UPDATE_TARGET_HASH = 312,
+    /// The metadata lists no hash algorithm this library supports for a target
+    /// (sha256, sha512).
+    DHA_ERR_UPDATE_NO_SUPPORTED_HASH = 313,
+    /// A target's release counter is below the device's anti-rollback floor for its
+    /// name.
+    DHA_ERR_UPDATE_FLOOR_ROLLBACK = 314,
+    /// A server answered with an HTTP status other than 200 or 404 (redirects are
+    /// not followed); the detail names the URL and the status.
+    DHA_ERR_UPDATE_HTTP_STATUS = 315,
+    /// The TLS server certificate is not vouched for by the configured CA bundle
+    /// (unknown issuer, wrong name, expired).
+    DHA_ERR_UPDATE_CERTIFICATE = 316,
+    /// Metadata has expired (TUF 1.0.34 §5.3.10, §5.4.4, §5.5.6, §5.6.5: a freeze
+    /// attack); the detail names the role.
+    DHA_ERR_UPDATE_EXPIRED = 317,
+    /// A role's version is below the version already trusted (TUF 1.0.34 §5.4.3,
+    /// §5.5.5: a rollback attack); the detail names the role and both versions.
+    DHA_ERR_UPDATE_ROLLBACK = 318,
+    /// A new snapshot no longer lists a role the trusted snapshot lists (TUF 1.0.34
+    /// §5.5.5).
+    DHA_ERR_UPDATE_ROLE_REMOVED = 319,
+    /// A version other than the one required: a root that is not N+1 (TUF 1.0.34
+    /// §5.3.5), or a version differing from what the referring metadata gives
+    /// (§5.5.4, §5.6.4: a mix-and-match attack).
+    DHA_ERR_UPDATE_VERSION_MISMATCH = 320,
+    /// A role's metadata exceeds its fixed size limit (TUF 1.0.34 §5.3.3, §5.4.1:
+    /// an endless-data attack).
+    DHA_ERR_UPDATE_METADATA_TOO_LARGE = 321,
+    /// A role's metadata is not the length its referring metadata gives (TUF 1.0.34
+    /// §5.5.2, §5.6.2).
+    DHA_ERR_UPDATE_METADATA_LENGTH = 322,
+    /// A role's metadata does not match a hash its referring metadata gives (TUF
+    /// 1.0.34 §5.5.2, §5.6.2).
+    DHA_ERR_UPDATE_METADATA_HASH = 323,
+    /// The snapshot or timestamp does not list a role that must be loaded (TUF
+    /// 1.0.34 §5.6.1).
+    DHA_ERR_UPDATE_NOT_LISTED = 324,
+    /// The metadata directory holds no trusted root: call dha_updater_init_root
+    /// with the root the device ships first (TUF 1.0.34 §5.2).
+    DHA_ERR_UPDATE_NO_TRUSTED_ROOT = 325,
+    /// The metadata directory already trusts a different root; initialising it
+    /// again could roll it back.
+    DHA_ERR_UPDATE_ALREADY_INITIALISED = 326,
+    /// No trusted targets role lists the target (TUF 1.0.34 §5.6.7, §5.7.1).
+    DHA_ERR_UPDATE_TARGET_NOT_FOUND = 327,
+    /// The target is declared for other hardware than the device's (its
+    /// `hardware_id` custom field: wrong-software protection).
+    DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH = 328,
+    /// The device has an anti-rollback floor for the target's name, but the target
+    /// lists no release counter.
+    DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING = 329,
+    /// The target's metadata lists no hash of the algorithm asked for
+    /// (dha_target_hash).
+    DHA_ERR_UPDATE_HASH_NOT_LISTED = 330,
+    /// An https:// repository was given but no CA bundle: call
+    /// dha_updater_set_ca_bundle before fetching.
+    DHA_ERR_UPDATE_NO_CA_BUNDLE = 331,
 }
 
 /// Every result, in numeric order (for lookups and tests). Not exported:
 /// C learns the numbers from the header.
-const ALL: [dha_result; 15] = [
+const ALL: [dha_result; 47] = [
     // Keep in numeric order; a unit test checks it.
     dha_result::DHA_OK,
     dha_result::DHA_ERR_NULL_ARGUMENT,
@@ -91,6 +187,38 @@ const ALL: [dha_result; 15] = [
     dha_result::DHA_ERR_ROOT_NOT_FOUND,
     dha_result::DHA_ERR_ROOT_NOT_A_DIRECTORY,
     dha_result::DHA_ERR_ROOT_PERMISSION_DENIED,
+    dha_result::DHA_ERR_UPDATE,
+    dha_result::DHA_ERR_UPDATE_MALFORMED,
+    dha_result::DHA_ERR_UPDATE_CANONICAL_JSON,
+    dha_result::DHA_ERR_UPDATE_BAD_KEY,
+    dha_result::DHA_ERR_UPDATE_THRESHOLD,
+    dha_result::DHA_ERR_UPDATE_INVALID_THRESHOLD,
+    dha_result::DHA_ERR_UPDATE_IO,
+    dha_result::DHA_ERR_UPDATE_NOT_FOUND,
+    dha_result::DHA_ERR_UPDATE_TOO_LARGE,
+    dha_result::DHA_ERR_UPDATE_UNSAFE_NAME,
+    dha_result::DHA_ERR_UPDATE_TARGET_LENGTH,
+    dha_result::DHA_ERR_UPDATE_TARGET_TOO_LONG,
+    dha_result::DHA_ERR_UPDATE_TARGET_HASH,
+    dha_result::DHA_ERR_UPDATE_NO_SUPPORTED_HASH,
+    dha_result::DHA_ERR_UPDATE_FLOOR_ROLLBACK,
+    dha_result::DHA_ERR_UPDATE_HTTP_STATUS,
+    dha_result::DHA_ERR_UPDATE_CERTIFICATE,
+    dha_result::DHA_ERR_UPDATE_EXPIRED,
+    dha_result::DHA_ERR_UPDATE_ROLLBACK,
+    dha_result::DHA_ERR_UPDATE_ROLE_REMOVED,
+    dha_result::DHA_ERR_UPDATE_VERSION_MISMATCH,
+    dha_result::DHA_ERR_UPDATE_METADATA_TOO_LARGE,
+    dha_result::DHA_ERR_UPDATE_METADATA_LENGTH,
+    dha_result::DHA_ERR_UPDATE_METADATA_HASH,
+    dha_result::DHA_ERR_UPDATE_NOT_LISTED,
+    dha_result::DHA_ERR_UPDATE_NO_TRUSTED_ROOT,
+    dha_result::DHA_ERR_UPDATE_ALREADY_INITIALISED,
+    dha_result::DHA_ERR_UPDATE_TARGET_NOT_FOUND,
+    dha_result::DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH,
+    dha_result::DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING,
+    dha_result::DHA_ERR_UPDATE_HASH_NOT_LISTED,
+    dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE,
 ];
 
 impl dha_result {
@@ -127,6 +255,88 @@ impl dha_result {
             dha_result::DHA_ERR_ROOT_PERMISSION_DENIED => {
                 "permission denied opening the root directory"
             }
+            dha_result::DHA_ERR_UPDATE => "the update failed",
+            dha_result::DHA_ERR_UPDATE_MALFORMED => "malformed update metadata",
+            dha_result::DHA_ERR_UPDATE_CANONICAL_JSON => {
+                "update metadata cannot be written as canonical JSON"
+            }
+            dha_result::DHA_ERR_UPDATE_BAD_KEY => "a key in the update metadata cannot be used",
+            dha_result::DHA_ERR_UPDATE_THRESHOLD => {
+                "not enough valid signatures for the role's threshold"
+            }
+            dha_result::DHA_ERR_UPDATE_INVALID_THRESHOLD => {
+                "a role's signature threshold is invalid (below 1)"
+            }
+            dha_result::DHA_ERR_UPDATE_IO => {
+                "an update file or directory could not be read or written"
+            }
+            dha_result::DHA_ERR_UPDATE_NOT_FOUND => "a file is missing from the update repository",
+            dha_result::DHA_ERR_UPDATE_TOO_LARGE => "a download exceeded its size bound",
+            dha_result::DHA_ERR_UPDATE_UNSAFE_NAME => {
+                "a role or target name could escape its directory"
+            }
+            dha_result::DHA_ERR_UPDATE_TARGET_LENGTH => {
+                "the target is shorter than its metadata says"
+            }
+            dha_result::DHA_ERR_UPDATE_TARGET_TOO_LONG => {
+                "the target is longer than its metadata says"
+            }
+            dha_result::DHA_ERR_UPDATE_TARGET_HASH => {
+                "the target's hash does not match its metadata"
+            }
+            dha_result::DHA_ERR_UPDATE_NO_SUPPORTED_HASH => {
+                "the target lists no supported hash algorithm"
+            }
+            dha_result::DHA_ERR_UPDATE_FLOOR_ROLLBACK => {
+                "the target's release is below the device's anti-rollback floor"
+            }
+            dha_result::DHA_ERR_UPDATE_HTTP_STATUS => {
+                "the update server answered with an unexpected HTTP status"
+            }
+            dha_result::DHA_ERR_UPDATE_CERTIFICATE => {
+                "the update server's TLS certificate is not trusted"
+            }
+            dha_result::DHA_ERR_UPDATE_EXPIRED => "update metadata has expired",
+            dha_result::DHA_ERR_UPDATE_ROLLBACK => {
+                "update metadata was rolled back to an older version"
+            }
+            dha_result::DHA_ERR_UPDATE_ROLE_REMOVED => {
+                "a role listed by the trusted snapshot is missing from the new one"
+            }
+            dha_result::DHA_ERR_UPDATE_VERSION_MISMATCH => {
+                "update metadata has a version other than the one required"
+            }
+            dha_result::DHA_ERR_UPDATE_METADATA_TOO_LARGE => {
+                "update metadata exceeds its size limit"
+            }
+            dha_result::DHA_ERR_UPDATE_METADATA_LENGTH => {
+                "update metadata is not the length its parent metadata gives"
+            }
+            dha_result::DHA_ERR_UPDATE_METADATA_HASH => {
+                "update metadata does not match the hash its parent metadata gives"
+            }
+            dha_result::DHA_ERR_UPDATE_NOT_LISTED => {
+                "a role is not listed in the snapshot metadata"
+            }
+            dha_result::DHA_ERR_UPDATE_NO_TRUSTED_ROOT => {
+                "no trusted root: initialise the metadata directory first"
+            }
+            dha_result::DHA_ERR_UPDATE_ALREADY_INITIALISED => {
+                "the metadata directory already trusts a different root"
+            }
+            dha_result::DHA_ERR_UPDATE_TARGET_NOT_FOUND => {
+                "the target is not listed by the trusted targets metadata"
+            }
+            dha_result::DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH => {
+                "the target is built for other hardware"
+            }
+            dha_result::DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING => {
+                "the target lists no release counter but the device has a floor for it"
+            }
+            dha_result::DHA_ERR_UPDATE_HASH_NOT_LISTED => {
+                "the target lists no hash of that algorithm"
+            }
+            dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE => "an https repository needs a CA bundle",
         }
     }
 }
@@ -190,7 +400,7 @@ mod tests {
     #[test]
     fn numbers_are_frozen() {
         // These numbers are the ABI: changing one breaks every integrator.
-        let frozen: [(dha_result, u32); 15] = [
+        let frozen: [(dha_result, u32); 47] = [
             (dha_result::DHA_OK, 0),
             (dha_result::DHA_ERR_NULL_ARGUMENT, 1),
             (dha_result::DHA_ERR_INVALID_UTF8, 2),
@@ -206,6 +416,38 @@ mod tests {
             (dha_result::DHA_ERR_ROOT_NOT_FOUND, 200),
             (dha_result::DHA_ERR_ROOT_NOT_A_DIRECTORY, 201),
             (dha_result::DHA_ERR_ROOT_PERMISSION_DENIED, 202),
+            (dha_result::DHA_ERR_UPDATE, 300),
+            (dha_result::DHA_ERR_UPDATE_MALFORMED, 301),
+            (dha_result::DHA_ERR_UPDATE_CANONICAL_JSON, 302),
+            (dha_result::DHA_ERR_UPDATE_BAD_KEY, 303),
+            (dha_result::DHA_ERR_UPDATE_THRESHOLD, 304),
+            (dha_result::DHA_ERR_UPDATE_INVALID_THRESHOLD, 305),
+            (dha_result::DHA_ERR_UPDATE_IO, 306),
+            (dha_result::DHA_ERR_UPDATE_NOT_FOUND, 307),
+            (dha_result::DHA_ERR_UPDATE_TOO_LARGE, 308),
+            (dha_result::DHA_ERR_UPDATE_UNSAFE_NAME, 309),
+            (dha_result::DHA_ERR_UPDATE_TARGET_LENGTH, 310),
+            (dha_result::DHA_ERR_UPDATE_TARGET_TOO_LONG, 311),
+            (dha_result::DHA_ERR_UPDATE_TARGET_HASH, 312),
+            (dha_result::DHA_ERR_UPDATE_NO_SUPPORTED_HASH, 313),
+            (dha_result::DHA_ERR_UPDATE_FLOOR_ROLLBACK, 314),
+            (dha_result::DHA_ERR_UPDATE_HTTP_STATUS, 315),
+            (dha_result::DHA_ERR_UPDATE_CERTIFICATE, 316),
+            (dha_result::DHA_ERR_UPDATE_EXPIRED, 317),
+            (dha_result::DHA_ERR_UPDATE_ROLLBACK, 318),
+            (dha_result::DHA_ERR_UPDATE_ROLE_REMOVED, 319),
+            (dha_result::DHA_ERR_UPDATE_VERSION_MISMATCH, 320),
+            (dha_result::DHA_ERR_UPDATE_METADATA_TOO_LARGE, 321),
+            (dha_result::DHA_ERR_UPDATE_METADATA_LENGTH, 322),
+            (dha_result::DHA_ERR_UPDATE_METADATA_HASH, 323),
+            (dha_result::DHA_ERR_UPDATE_NOT_LISTED, 324),
+            (dha_result::DHA_ERR_UPDATE_NO_TRUSTED_ROOT, 325),
+            (dha_result::DHA_ERR_UPDATE_ALREADY_INITIALISED, 326),
+            (dha_result::DHA_ERR_UPDATE_TARGET_NOT_FOUND, 327),
+            (dha_result::DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH, 328),
+            (dha_result::DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING, 329),
+            (dha_result::DHA_ERR_UPDATE_HASH_NOT_LISTED, 330),
+            (dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE, 331),
         ];
         for (r, n) in frozen {
             assert_eq!(r as u32, n, "{r:?}");

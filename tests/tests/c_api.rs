@@ -21,7 +21,13 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// Every C program of `tests/c/`, each run by one test below.
-const PROGRAMS: [&str; 4] = ["api_contract", "audit", "log_callback", "threads"];
+const PROGRAMS: [&str; 5] = [
+    "api_contract",
+    "audit",
+    "log_callback",
+    "threads",
+    "updater",
+];
 
 /// The directory holding a fresh `libdha.a` and `libdha.so`, built once per
 /// test process.
@@ -329,6 +335,48 @@ fn threads_from_c() {
 }
 
 #[test]
+fn updater_from_c() {
+    // Repositories made by python-tuf (tests/data/tuf/reference/README.md).
+    // The updater judges expiry by the system clock (as the C ABI does):
+    // basic-ed25519's metadata is valid until 2027-11-29.
+    let exe = compile("updater");
+    let reference = repo_dir().join("tests/data/tuf/reference");
+    let good = reference.join("basic-ed25519");
+    let expired = reference.join("expired-timestamp");
+    let good_store = tempfile::tempdir().unwrap();
+    let expired_store = tempfile::tempdir().unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = run(
+        &exe,
+        &[
+            &good.join("client/root.json"),
+            good_store.path(),
+            &good.join("metadata"),
+            &good.join("targets"),
+            dest.path(),
+            &expired.join("client/root.json"),
+            expired_store.path(),
+            &expired.join("metadata"),
+            &expired.join("targets"),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok updater"));
+    // The verified target, byte for byte, and the trusted metadata kept.
+    assert_eq!(
+        std::fs::read(dest.path().join("files/hello.txt")).unwrap(),
+        std::fs::read(good.join("targets/files/hello.txt")).unwrap()
+    );
+    for role in ["root", "timestamp", "snapshot", "targets"] {
+        assert!(
+            good_store.path().join(format!("{role}.json")).is_file(),
+            "{role}"
+        );
+    }
+    // An expired timestamp is never stored (TUF 1.0.34 §5.4.4).
+    assert!(!expired_store.path().join("snapshot.json").exists());
+}
+
+#[test]
 fn every_c_program_is_run_by_a_test() {
     let mut found: Vec<String> = std::fs::read_dir(repo_dir().join("tests/c"))
         .unwrap()
@@ -397,9 +445,19 @@ fn the_static_library_defines_no_unprefixed_c_symbols() {
     // `_` and a capital: Rust's mangled `_ZN...` and `_R...`, compiler-builtins'
     // `__udivti3`, the runtime's `__rustc...`, `__rust_...`), or when they are
     // not C identifiers at all (`DW.ref.rust_eh_personality`, the weak DWARF
-    // reference LLVM puts in every object with landing pads). Every other
-    // defined global must be dha's own.
+    // reference LLVM puts in every object with landing pads). ring's C and
+    // assembly code is the one dependency that defines C symbols; ring gives
+    // every one of them a prefix with its exact version
+    // (`ring_core_0_17_14__…`) precisely so that they can never clash. Every
+    // other defined global must be dha's own.
     let syms = defined_symbols(&ffi_lib_dir().join("libdha.a"), false);
+    let ring_prefix = |s: &str| {
+        s.strip_prefix("ring_core_")
+            .and_then(|rest| rest.split_once("__"))
+            .is_some_and(|(version, _)| {
+                !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '_')
+            })
+    };
     let reserved = |s: &str| {
         let mut c = s.chars();
         match (c.next(), c.next()) {
@@ -409,7 +467,7 @@ fn the_static_library_defines_no_unprefixed_c_symbols() {
     };
     let foreign: BTreeSet<&String> = syms
         .iter()
-        .filter(|s| !(s.starts_with("dha_") || reserved(s) || s.contains('.')))
+        .filter(|s| !(s.starts_with("dha_") || reserved(s) || ring_prefix(s) || s.contains('.')))
         .collect();
     assert!(foreign.is_empty(), "libdha.a defines {foreign:?}");
     assert!(syms.iter().any(|s| s == "dha_audit_run"));

@@ -19,6 +19,7 @@ pub mod https;
 pub mod keys;
 pub mod limits;
 pub mod metadata;
+pub mod repo;
 pub mod store;
 pub mod target;
 pub mod transport;
