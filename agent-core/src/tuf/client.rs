@@ -165,7 +165,6 @@ impl TargetInfo {
 struct Cycle {
     /// §5.1: the fixed update start time.
     start: SystemTime,
-    root: Metadata<Root>,
     snapshot: Metadata<Snapshot>,
     targets: Metadata<Targets>,
     /// Delegated roles loaded in this cycle, by (delegating role, role):
@@ -203,6 +202,9 @@ struct Expected<'a> {
     signers: Signers<'a>,
 }
 
+/// A stored role's bytes and its metadata, parsed and signature-checked.
+type Stored<T> = (Vec<u8>, Metadata<T>);
+
 /// A delegated role waiting to be visited in the search of §5.6.7.
 struct Pending {
     name: String,
@@ -222,6 +224,10 @@ pub struct Updater<'c> {
     limits: Limits,
     clock: &'c dyn Clock,
     hardware_id: Option<String>,
+    /// The trusted root (TUF 1.0.34 §5.2): loaded from the store and checked
+    /// once, in [`Updater::new`], then replaced by each root §5.3 accepts
+    /// and persists, so it is always the root the store holds.
+    root: Metadata<Root>,
     cycle: Option<Cycle>,
 }
 
@@ -261,6 +267,18 @@ fn verify_self_signed(root: &Metadata<Root>) -> Result<(), TufError> {
         .role("root")
         .ok_or_else(|| malformed("root", "signed.roles.root: missing"))?;
     root.verify("root", &root.signed.keys, &rk.keyids, rk.threshold)
+}
+
+/// TUF 1.0.34 §5.2: the trusted root of `store`, checked to be signed by its
+/// own threshold (the store could have been damaged since it was written).
+/// Done once per [`Updater`], in [`Updater::new`].
+fn load_trusted_root(store: &TrustedStore) -> Result<Metadata<Root>, TufError> {
+    let bytes = store.load("root")?.ok_or_else(|| TufError::NoTrustedRoot {
+        path: store.dir().display().to_string(),
+    })?;
+    let root = Metadata::<Root>::from_bytes("root", &bytes)?;
+    verify_self_signed(&root)?;
+    Ok(root)
 }
 
 /// The keys and threshold root gives a top-level role, or an error naming it.
@@ -403,7 +421,8 @@ impl<'c> Updater<'c> {
     ) -> Result<Self, TufError> {
         let store = TrustedStore::open(store_dir, store_bound(&limits))?;
         let floors = TargetFloors::open(store_dir)?;
-        let updater = Updater {
+        let root = load_trusted_root(&store)?;
+        Ok(Updater {
             store,
             floors,
             metadata: transport_metadata,
@@ -411,24 +430,9 @@ impl<'c> Updater<'c> {
             limits,
             clock,
             hardware_id: device_hardware_id,
+            root,
             cycle: None,
-        };
-        updater.load_trusted_root()?;
-        Ok(updater)
-    }
-
-    /// TUF 1.0.34 §5.2: the trusted root, checked to be signed by its own
-    /// threshold (the store could have been damaged since it was written).
-    fn load_trusted_root(&self) -> Result<Metadata<Root>, TufError> {
-        let bytes = self
-            .store
-            .load("root")?
-            .ok_or_else(|| TufError::NoTrustedRoot {
-                path: self.store.dir().display().to_string(),
-            })?;
-        let root = Metadata::<Root>::from_bytes("root", &bytes)?;
-        verify_self_signed(&root)?;
-        Ok(root)
+        })
     }
 
     /// The trusted copy of `role` if it parses and is signed by the
@@ -440,6 +444,16 @@ impl<'c> Updater<'c> {
         role: &str,
         signers: Signers<'_>,
     ) -> Result<Option<Metadata<T>>, TufError> {
+        Ok(self.load_stored(role, signers)?.map(|(_, md)| md))
+    }
+
+    /// [`Updater::load_trusted`], with the bytes read: the stored copy of
+    /// `role`, read, parsed and its signatures checked once.
+    fn load_stored<T: Signed>(
+        &self,
+        role: &str,
+        signers: Signers<'_>,
+    ) -> Result<Option<Stored<T>>, TufError> {
         let Some(bytes) = self.store.load(role)? else {
             return Ok(None);
         };
@@ -448,7 +462,7 @@ impl<'c> Updater<'c> {
                 .map(|()| md)
         });
         match checked {
-            Ok(md) => Ok(Some(md)),
+            Ok(md) => Ok(Some((bytes, md))),
             Err(e) => {
                 log::warn!("ignoring the trusted {role} metadata: {e}");
                 Ok(None)
@@ -546,13 +560,13 @@ impl<'c> Updater<'c> {
         // §5.1: "Record the time at which the update began as the fixed
         // update start time", read once for the whole cycle.
         let start = self.clock.now();
-        let root = self.update_root(start)?;
-        let timestamp = self.update_timestamp(&root, start)?;
-        let snapshot = self.update_snapshot(&root, &timestamp, start)?;
-        let targets = self.update_targets(&root, &snapshot, start)?;
+        self.update_root(start)?;
+        let root = &self.root;
+        let timestamp = self.update_timestamp(root, start)?;
+        let snapshot = self.update_snapshot(root, &timestamp, start)?;
+        let targets = self.update_targets(root, &snapshot, start)?;
         self.cycle = Some(Cycle {
             start,
-            root,
             snapshot,
             targets,
             delegated: BTreeMap::new(),
@@ -560,11 +574,13 @@ impl<'c> Updater<'c> {
         Ok(())
     }
 
-    /// TUF 1.0.34 §5.2 and §5.3: loads the trusted root and applies every
-    /// newer root one version at a time.
-    fn update_root(&self, start: SystemTime) -> Result<Metadata<Root>, TufError> {
-        // §5.2: load the trusted root metadata file.
-        let mut trusted = self.load_trusted_root()?;
+    /// TUF 1.0.34 §5.2 and §5.3: starts from the trusted root and applies
+    /// every newer root one version at a time, each becoming `self.root` as
+    /// it is persisted (so `self.root` stays the stored root on error).
+    fn update_root(&mut self, start: SystemTime) -> Result<(), TufError> {
+        // §5.2: the trusted root metadata file, loaded from the store and
+        // checked (signed by its own threshold) in `Updater::new`; after a
+        // previous cycle, the last root §5.3 persisted.
         let mut rotations: u32 = 0;
         loop {
             if rotations >= self.limits.max_root_rotations {
@@ -572,13 +588,14 @@ impl<'c> Updater<'c> {
                 // (the reference stops looking, without error).
                 log::warn!(
                     "stopped after {rotations} root rotations (limit); root {} is trusted",
-                    trusted.version()
+                    self.root.version()
                 );
                 break;
             }
             // §5.3.2: N is the trusted version; §5.3.3: try N+1.root.json,
             // bounded by the root limit; none means no newer root.
-            let next = trusted
+            let next = self
+                .root
                 .version()
                 .checked_add(1)
                 .ok_or_else(|| malformed("root", "signed.version: cannot be incremented"))?;
@@ -592,8 +609,8 @@ impl<'c> Updater<'c> {
             let new = Metadata::<Root>::from_bytes("root", &bytes)?;
             // §5.3.4: signed by a threshold of the keys of the trusted root
             // and by a threshold of its own keys.
-            let (keyids, threshold) = top_role(&trusted.signed, "root")?;
-            new.verify("root", &trusted.signed.keys, keyids, threshold)?;
+            let (keyids, threshold) = top_role(&self.root.signed, "root")?;
+            new.verify("root", &self.root.signed.keys, keyids, threshold)?;
             verify_self_signed(&new)?;
             // §5.3.5: the version must be exactly N+1.
             if new.version() != next {
@@ -611,8 +628,8 @@ impl<'c> Updater<'c> {
             // trusted timestamp and snapshot (fast-forward recovery). Done
             // here so that a freeze error below (§5.3.10) or a power cut
             // cannot leave a fast-forwarded timestamp behind a stored root.
-            if role_keys_changed(&trusted.signed, &new.signed, "timestamp")
-                || role_keys_changed(&trusted.signed, &new.signed, "snapshot")
+            if role_keys_changed(&self.root.signed, &new.signed, "timestamp")
+                || role_keys_changed(&self.root.signed, &new.signed, "snapshot")
             {
                 log::info!(
                     "root {}: timestamp or snapshot keys rotated; deleting the trusted timestamp and snapshot",
@@ -621,18 +638,18 @@ impl<'c> Updater<'c> {
                 self.store.remove("timestamp")?;
                 self.store.remove("snapshot")?;
             }
-            trusted = new;
+            self.root = new;
             rotations = rotations.saturating_add(1);
         }
         // §5.3.10: check for a freeze attack on the final root.
-        if trusted.is_expired_at(start) {
+        if self.root.is_expired_at(start) {
             return Err(TufError::Expired {
                 role: "root".to_owned(),
             });
         }
         // §5.3.12: `consistent_snapshot` of this root decides the file names
         // used below.
-        Ok(trusted)
+        Ok(())
     }
 
     /// TUF 1.0.34 §5.4: the timestamp role.
@@ -715,10 +732,21 @@ impl<'c> Updater<'c> {
             limit: self.limits.max_snapshot_bytes,
             signers,
         };
-        if let Some(md) = self.reusable::<Snapshot>(&want, start)? {
-            return Ok(md);
-        }
-        let trusted = self.load_trusted::<Snapshot>("snapshot", signers)?;
+        // The trusted snapshot, read, parsed and checked once: reused for
+        // this cycle when it passes every check a fresh download would
+        // (length, hashes and version as the timestamp lists them, expiry;
+        // the same verdict as `reusable`), else kept for §5.5.5.
+        let trusted = self.load_stored::<Snapshot>("snapshot", signers)?;
+        let trusted = match trusted {
+            Some((bytes, md))
+                if check_length_and_hashes("snapshot", &bytes, want.meta).is_ok()
+                    && md.version() == want.meta.version
+                    && !md.is_expired_at(start) =>
+            {
+                return Ok(md);
+            }
+            other => other.map(|(_, md)| md),
+        };
         // §5.5.1: download (V.snapshot.json with consistent snapshots),
         // bounded by the length the timestamp gives or the snapshot limit.
         let bytes = self.fetch_role(&want, root.signed.consistent_snapshot)?;
@@ -840,7 +868,7 @@ impl<'c> Updater<'c> {
             target: name.to_owned(),
         })?;
         let found = self.search(&mut cycle, name);
-        let consistent_snapshot = cycle.root.signed.consistent_snapshot;
+        let consistent_snapshot = self.root.signed.consistent_snapshot;
         self.cycle = Some(cycle);
         let (file, role) = found?.ok_or_else(|| TufError::TargetNotFound {
             target: name.to_owned(),
@@ -867,7 +895,7 @@ impl<'c> Updater<'c> {
         let mut stack: Vec<Option<Pending>> = vec![None];
         let mut visited: BTreeSet<String> = BTreeSet::new();
         let mut budget = self.limits.max_delegations;
-        let consistent = cycle.root.signed.consistent_snapshot;
+        let consistent = self.root.signed.consistent_snapshot;
         while budget > 0 {
             let Some(entry) = stack.pop() else {
                 break;

@@ -514,3 +514,42 @@ fn equal_timestamp_keeps_the_trusted_state_without_downloading_more() {
     repo.download(&store, &dest).unwrap();
     assert_eq!(stored_version(&store, "snapshot"), Some(1));
 }
+
+#[test]
+fn one_updater_follows_its_own_root_rotations_across_refreshes() {
+    let mut repo = MiniRepo::new();
+    let device = tempfile::tempdir().unwrap();
+    let store = device.path().join("store");
+    let v1 = fs::read(repo.dir.path().join("metadata/1.root.json")).unwrap();
+    Updater::init(&store, &v1).unwrap();
+    repo.publish(b"one", None);
+    let clock = FixedClock(parse_expires("2026-11-29T00:00:00Z").unwrap());
+    let t = |sub: &str| Box::new(LocalDirTransport::new(&repo.dir.path().join(sub)).unwrap());
+    let mut updater = Updater::new(
+        &store,
+        t("metadata"),
+        t("targets"),
+        Limits::default(),
+        &clock,
+        None,
+    )
+    .unwrap();
+    updater.refresh().unwrap();
+    assert_eq!(stored_version(&store, "root"), Some(1));
+    let root_v = |v: u64| {
+        let mut signed = serde_json::from_slice::<Value>(&v1).unwrap()["signed"].clone();
+        signed["version"] = v.into();
+        repo.sign(signed)
+    };
+    let root_file = |v: u64| repo.dir.path().join(format!("metadata/{v}.root.json"));
+    fs::write(root_file(2), root_v(2)).unwrap();
+    updater.refresh().unwrap();
+    assert_eq!(stored_version(&store, "root"), Some(2));
+    // The updater now trusts root 2 (checked once, in `new`, then kept in
+    // step with the store): it asks for 3.root.json, not 2.root.json again.
+    fs::remove_file(root_file(2)).unwrap();
+    fs::write(root_file(3), root_v(3)).unwrap();
+    updater.refresh().unwrap();
+    assert_eq!(stored_version(&store, "root"), Some(3));
+    assert_eq!(updater.get_target_info("fw.bin").unwrap().length(), 3);
+}
