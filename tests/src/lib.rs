@@ -25,6 +25,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod tuf_support;
+
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
