@@ -338,7 +338,8 @@ fn threads_from_c() {
 fn updater_from_c() {
     // Repositories made by python-tuf (tests/data/tuf/reference/README.md).
     // The updater judges expiry by the system clock (as the C ABI does):
-    // basic-ed25519's metadata is valid until 2027-11-29.
+    // basic-ed25519's metadata is valid until 2099-11-29 (the generator
+    // gives valid roles far-future expiry so this test has no time bomb).
     let exe = compile("updater");
     let reference = repo_dir().join("tests/data/tuf/reference");
     let good = reference.join("basic-ed25519");

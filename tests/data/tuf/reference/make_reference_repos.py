@@ -53,8 +53,8 @@ SPEC_VERSION = "1.0.34"
 HERE = Path(__file__).resolve().parent
 
 # Dates relative to REFERENCE_TIME.
-VALID = datetime(2027, 11, 29, tzinfo=timezone.utc)
-VALID_ROOT = datetime(2028, 11, 29, tzinfo=timezone.utc)
+VALID = datetime(2099, 11, 29, tzinfo=timezone.utc)  # far beyond any test run: no time bomb
+VALID_ROOT = datetime(2100, 11, 29, tzinfo=timezone.utc)
 EXPIRED = datetime(2026, 11, 28, tzinfo=timezone.utc)  # one day before REFERENCE_TIME
 EXPIRED_LONG_AGO = datetime(2026, 6, 1, tzinfo=timezone.utc)
 
