@@ -40,53 +40,10 @@ fn blocks(lang: &str) -> Vec<String> {
     out
 }
 
-/// A fresh `libdha.a`, built by a nested `cargo build -p agent-ffi` into a
-/// target directory of its own (the outer `cargo test` holds the shared
-/// one's lock until the tests end, so a nested build there would wait
-/// forever). It is the directory tests/tests/c_api.rs uses, so the library
-/// is built once for both; cargo's lock serialises concurrent builds.
+/// A fresh `libdha.a` (see [`dha_tests::build_ffi_lib`]; the same
+/// directory tests/tests/c_api.rs uses, so the library is built once for both).
 fn libdha() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // This binary is <target>/<profile dir>/deps/readme-<hash>.
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str())
-        .unwrap()
-        .to_owned();
-    let profile = if profile_dir == "debug" {
-        "dev"
-    } else {
-        profile_dir.as_str()
-    };
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dha-ffi-target");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "build",
-            "--locked",
-            "-p",
-            "agent-ffi",
-            "--lib",
-            "--profile",
-            profile,
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .current_dir(repo_dir())
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cargo build -p agent-ffi failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lib = target_dir.join(&profile_dir).join("libdha.a");
-    assert!(lib.is_file(), "no {}", lib.display());
-    lib
+    dha_tests::build_ffi_lib(Path::new(env!("CARGO_TARGET_TMPDIR"))).join("libdha.a")
 }
 
 #[test]

@@ -212,3 +212,64 @@ pub fn expectations(name: &str) -> Vec<Expected> {
         })
         .collect()
 }
+
+/// Builds a fresh `libdha.a` and `libdha.so` and returns the directory
+/// holding them; `target_tmpdir` is the calling test's `CARGO_TARGET_TMPDIR`.
+///
+/// The libraries are built by a nested `cargo build -p agent-ffi` with the
+/// profile of the running test binary, into a target directory of its own
+/// under `target_tmpdir`, not into the shared target directory: the outer
+/// `cargo test` keeps the shared directory's build lock while its tests run,
+/// so a nested build there would wait on a lock that is released only when
+/// the test ends ("Blocking waiting for file lock"), i.e. never. Cargo's own
+/// freshness check then makes the library match the sources on every run;
+/// concurrent test processes (the C API tests, the README's C example)
+/// serialise on the separate directory's lock and share its output.
+pub fn build_ffi_lib(target_tmpdir: &Path) -> PathBuf {
+    // The test binary is <target>/<profile dir>/deps/<name>-<hash>.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        .unwrap()
+        .to_owned();
+    let profile = match profile_dir.as_str() {
+        "debug" => "dev",
+        other => other,
+    };
+    let target_dir = target_tmpdir.join("dha-ffi-target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        // --locked: the outer build resolved Cargo.lock; the nested one
+        // must never rewrite it under the feet of the outer one.
+        .args([
+            "build",
+            "--locked",
+            "-p",
+            "agent-ffi",
+            "--lib",
+            "--profile",
+            profile,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .current_dir(repo_dir())
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo build -p agent-ffi failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = target_dir.join(&profile_dir);
+    assert!(
+        dir.join("libdha.a").is_file(),
+        "no libdha.a in {}",
+        dir.display()
+    );
+    dir
+}
