@@ -318,6 +318,24 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<String, T
     Ok(format!("{scheme}://{}", rest.trim_end_matches('/')))
 }
 
+/// Largest CA bundle file read (a whole system bundle is about 200 KiB).
+const MAX_CA_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a CA bundle file, refusing one over [`MAX_CA_BUNDLE_BYTES`].
+fn read_ca_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CA_BUNDLE_BYTES.saturating_add(1))
+        .read_to_end(&mut out)?;
+    if u64::try_from(out.len()).unwrap_or(u64::MAX) > MAX_CA_BUNDLE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_CA_BUNDLE_BYTES} bytes"
+        )));
+    }
+    Ok(out)
+}
+
 /// Reads the CA bundle: at least one certificate, each usable as a trust
 /// anchor (rustls would otherwise drop it silently).
 fn load_ca_bundle(bundle: &CaBundle) -> Result<Vec<Certificate<'static>>, TufError> {
@@ -325,7 +343,7 @@ fn load_ca_bundle(bundle: &CaBundle) -> Result<Vec<Certificate<'static>>, TufErr
     let pem: &[u8] = match bundle {
         CaBundle::PemFile(p) => {
             name = p.display().to_string();
-            owned = std::fs::read(p).map_err(|e| TufError::Io {
+            owned = read_ca_file(p).map_err(|e| TufError::Io {
                 path: name.clone(),
                 message: e.to_string(),
             })?;
@@ -838,6 +856,19 @@ mod tests {
             config.ca_bundle = Some(CaBundle::Pem(throwaway_pki().ca_pem.into_bytes()));
             assert!(HttpsTransport::new(&config).is_err(), "{url}");
         }
+    }
+
+    #[test]
+    fn an_oversized_ca_bundle_file_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("huge.pem");
+        std::fs::write(
+            &p,
+            vec![b'#'; usize::try_from(MAX_CA_BUNDLE_BYTES).unwrap() + 1],
+        )
+        .unwrap();
+        let e = read_ca_file(&p).unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
     }
 
     #[test]
