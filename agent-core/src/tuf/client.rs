@@ -55,6 +55,7 @@ use ring::digest;
 use serde_json::Value;
 
 use super::TufError;
+use super::hex::eq as hex_eq;
 use super::limits::Limits;
 use super::metadata::{MetaFile, Metadata, Root, Signed, Snapshot, TargetFile, Targets, Timestamp};
 use super::store::{TargetFloors, TrustedStore, percent_encode};
@@ -349,24 +350,6 @@ fn check_length_and_hashes(role: &str, bytes: &[u8], meta: &MetaFile) -> Result<
         });
     }
     Ok(())
-}
-
-/// Whether `bytes` written in hex is `want` (either case).
-fn hex_eq(bytes: &[u8], want: &str) -> bool {
-    let want = want.as_bytes();
-    if want.len() != bytes.len().saturating_mul(2) {
-        return false;
-    }
-    bytes.iter().zip(want.chunks_exact(2)).all(|(b, pair)| {
-        let digit = |c: u8| char::from(c).to_digit(16);
-        match pair {
-            [hi, lo] => match (digit(*hi), digit(*lo)) {
-                (Some(h), Some(l)) => u32::from(*b) == h * 16 + l,
-                _ => false,
-            },
-            _ => false,
-        }
-    })
 }
 
 impl<'c> Updater<'c> {

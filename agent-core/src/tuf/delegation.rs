@@ -127,12 +127,7 @@ impl SuccinctRoles {
 
 /// The lowercase hex SHA-256 of a target path's UTF-8 bytes.
 fn hex_sha256(s: &str) -> String {
-    let d = digest(&SHA256, s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in d.as_ref() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    super::hex::encode(digest(&SHA256, s.as_bytes()).as_ref())
 }
 
 /// Whether `target_path` matches the delegation pattern `pattern` (TUF

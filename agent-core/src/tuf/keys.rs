@@ -39,6 +39,7 @@
 
 use super::TufError;
 use super::cjson::canonicalize;
+use super::hex::{decode as decode_hex, encode as encode_hex};
 use ring::signature::{self as rsig, VerificationAlgorithm};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -329,32 +330,6 @@ fn spki_bits(keyid: &str, spki: &SubjectPublicKeyInfoOwned) -> Result<Vec<u8>, T
         .as_bytes()
         .map(<[u8]>::to_vec)
         .ok_or_else(|| bad_key(keyid, "public key BIT STRING has unused bits"))
-}
-
-/// Lower- or upper-case hex to bytes; `None` for odd length or a non-hex
-/// character.
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    s.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| {
-            let hi = char::from(*pair.first()?).to_digit(16)?;
-            let lo = char::from(*pair.get(1)?).to_digit(16)?;
-            u8::try_from(hi * 16 + lo).ok()
-        })
-        .collect()
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Checks that at least `threshold` distinct keys among `authorised` (each
@@ -931,14 +906,5 @@ mod tests {
             );
             f.check(&[s, f.sig(1)], &all, 1).unwrap();
         }
-    }
-
-    #[test]
-    fn hex_helpers() {
-        assert_eq!(decode_hex("00ffA0"), Some(vec![0, 255, 160]));
-        assert_eq!(decode_hex("0"), None);
-        assert_eq!(decode_hex("+1"), None);
-        assert_eq!(decode_hex("éé"), None);
-        assert_eq!(encode_hex(&[0, 255, 160]), "00ffa0");
     }
 }

@@ -15,6 +15,7 @@ pub mod cjson;
 pub mod client;
 pub mod delegation;
 pub mod error;
+mod hex;
 pub mod https;
 pub mod keys;
 pub mod limits;

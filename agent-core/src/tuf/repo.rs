@@ -36,6 +36,7 @@
 
 use super::TufError;
 use super::cjson::canonicalize;
+use super::hex::encode as hex;
 use super::keys::{PrivateKey, PublicKey, Signature, verify_threshold};
 use super::metadata::{Metadata, Root, TOP_LEVEL_ROLES, Targets};
 use super::store::{percent_encode, role_file_name};
@@ -402,14 +403,6 @@ fn expires_at(now: SystemTime, d: Duration) -> Result<String, RepoError> {
         .checked_add(d)
         .ok_or_else(|| invalid("expiry date out of range"))?;
     format_expires(t)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, RepoError> {

@@ -13,7 +13,6 @@
 //! `find_cached_target` does the same check).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,6 +20,7 @@ use std::path::{Path, PathBuf};
 use ring::digest;
 
 use super::TufError;
+use super::hex::encode as hex;
 use super::transport::{Transport, fetch_limited, io_error_to_tuf};
 use crate::durable;
 
@@ -118,15 +118,6 @@ impl Digests {
         }
         Ok(())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for &b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn io_err(path: &Path, e: &io::Error) -> TufError {
