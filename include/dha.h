@@ -60,6 +60,29 @@
 #define DHA_MESSAGE_MAX 4096
 
 /**
+ * The longest path accepted by the `dha_integrity_*` functions, in bytes
+ * (NUL excluded): Linux's `PATH_MAX` (4096) less its NUL.
+ */
+#define DHA_INTEGRITY_ARG_MAX 4095
+
+/**
+ * The most paths `dha_integrity_set_paths` accepts.
+ */
+#define DHA_INTEGRITY_PATHS_MAX 4096
+
+/**
+ * `dha_integrity_keygen`'s `kind`: an Ed25519 key pair (a baseline sealed
+ * by the manufacturer; the public key alone verifies it).
+ */
+#define DHA_SEAL_ED25519 1
+
+/**
+ * `dha_integrity_keygen`'s `kind`: an HMAC-SHA-256 device key (32 random
+ * bytes; the same key seals and verifies).
+ */
+#define DHA_SEAL_HMAC_SHA256 2
+
+/**
  * The longest `root_path` accepted, in bytes: Linux's `PATH_MAX` (4096,
  * `<linux/limits.h>`) less its NUL.
  */
@@ -312,12 +335,136 @@ enum dha_result
      * dha_updater_set_ca_bundle before fetching.
      */
     DHA_ERR_UPDATE_NO_CA_BUNDLE = 331,
+    /**
+     * An integrity failure of a kind this version of the header does not
+     * name (a newer failure); the detail says what failed.
+     */
+    DHA_ERR_INTEGRITY = 400,
+    /**
+     * A file of integrity monitoring could not be read or written (the
+     * baseline, a key file, the known-good store, a file to restore); the
+     * detail names the path and the cause.
+     */
+    DHA_ERR_INTEGRITY_IO = 401,
+    /**
+     * The integrity policy is not usable: an unknown attribute or group, a
+     * bad glob, a relative path (the detail names the dotted key, e.g.
+     * `integrity.rules[2].attributes`, or `paths[N]`).
+     */
+    DHA_ERR_INTEGRITY_POLICY = 402,
+    /**
+     * The baseline file is not a well-formed dha baseline (bad magic, unknown
+     * version, truncated, a field out of range); the detail names the file and
+     * the byte offset.
+     */
+    DHA_ERR_INTEGRITY_BASELINE_FORMAT = 403,
+    /**
+     * The baseline was refused: it carries no seal, or its seal does not
+     * verify with the key given (altered, truncated, or sealed with another
+     * key). Nothing of it was used.
+     */
+    DHA_ERR_INTEGRITY_BASELINE_SEAL = 404,
+    /**
+     * A key file is missing, unreadable, of the wrong kind (an Ed25519 public
+     * key where sealing needs the private key) or malformed, or already
+     * exists where a new key is to be written (the detail never holds key
+     * material).
+     */
+    DHA_ERR_INTEGRITY_KEY = 405,
+    /**
+     * The records of a new baseline cannot be stored (a path given twice, an
+     * empty or over-long path); the detail names the path.
+     */
+    DHA_ERR_INTEGRITY_INVALID_RECORDS = 406,
+    /**
+     * The known-good store is unusable or not set, or holds no good copy of
+     * the file (a missing object, or one whose content no longer matches its
+     * hash: never put back); the detail names the store or object and the hash.
+     */
+    DHA_ERR_INTEGRITY_STORE = 407,
+    /**
+     * A restore was refused: the baseline does not record the path as a
+     * regular file with a hash, another kind of object sits at the path, or
+     * its directory is missing. Nothing was changed at the path.
+     */
+    DHA_ERR_INTEGRITY_RESTORE_REFUSED = 408,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum dha_result dha_result;
 #else
 typedef uint32_t dha_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What happened to a path. The numbers are fixed.
+ */
+enum dha_change_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The path is new.
+     */
+    DHA_CHANGE_ADDED = 0,
+    /**
+     * The path is gone.
+     */
+    DHA_CHANGE_REMOVED = 1,
+    /**
+     * The path now holds another type of object (a file replaced by a
+     * directory or a symlink, say); see `dha_change_old_type`.
+     */
+    DHA_CHANGE_TYPE_CHANGED = 2,
+    /**
+     * Same type; some watched attribute differs (see `dha_change_attr`).
+     */
+    DHA_CHANGE_MODIFIED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum dha_change_kind dha_change_kind;
+#else
+typedef uint32_t dha_change_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How much a finding matters, lowest first. The numbers are fixed.
+ */
+enum dha_severity
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Worth knowing; not a weakness by itself.
+     */
+    DHA_SEVERITY_INFO = 0,
+    /**
+     * A weakness with little direct risk.
+     */
+    DHA_SEVERITY_LOW = 1,
+    /**
+     * A weakness an attacker could use together with others.
+     */
+    DHA_SEVERITY_MEDIUM = 2,
+    /**
+     * A weakness that directly weakens authentication or authorisation.
+     */
+    DHA_SEVERITY_HIGH = 3,
+    /**
+     * A weakness that gives access without a credential.
+     */
+    DHA_SEVERITY_CRITICAL = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum dha_severity dha_severity;
+#else
+typedef uint32_t dha_severity;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -363,41 +510,16 @@ typedef uint32_t dha_log_level;
 #endif // __cplusplus
 
 /**
- * How much a finding matters, lowest first. The numbers are fixed.
+ * One attribute of a change that differs (opaque), borrowed from its
+ * `dha_change`: valid as long as the change.
  */
-enum dha_severity
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-    /**
-     * Worth knowing; not a weakness by itself.
-     */
-    DHA_SEVERITY_INFO = 0,
-    /**
-     * A weakness with little direct risk.
-     */
-    DHA_SEVERITY_LOW = 1,
-    /**
-     * A weakness an attacker could use together with others.
-     */
-    DHA_SEVERITY_MEDIUM = 2,
-    /**
-     * A weakness that directly weakens authentication or authorisation.
-     */
-    DHA_SEVERITY_HIGH = 3,
-    /**
-     * A weakness that gives access without a credential.
-     */
-    DHA_SEVERITY_CRITICAL = 4,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum dha_severity dha_severity;
-#else
-typedef uint32_t dha_severity;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+typedef struct dha_attr_change dha_attr_change;
+
+/**
+ * One changed path (opaque), borrowed from its `dha_integrity_report`:
+ * valid until `dha_integrity_report_free`, never freed on its own.
+ */
+typedef struct dha_change dha_change;
 
 /**
  * A configuration (opaque). Made by `dha_config_new_default` or
@@ -413,6 +535,22 @@ typedef struct dha_config dha_config;
  * until `dha_report_free`, never freed on its own.
  */
 typedef struct dha_finding dha_finding;
+
+/**
+ * Integrity monitoring (opaque): a compiled policy and the callbacks.
+ * Made by `dha_integrity_new`, released by `dha_integrity_free`.
+ *
+ * Not for concurrent use: one thread at a time (the integrator serialises
+ * calls); it may be handed to another thread between calls.
+ */
+typedef struct dha_integrity dha_integrity;
+
+/**
+ * The result of one check (opaque). Made by `dha_integrity_check`,
+ * released by `dha_integrity_report_free`. Immutable: it may be read by
+ * several threads at once.
+ */
+typedef struct dha_integrity_report dha_integrity_report;
 
 /**
  * The result of one audit (opaque). Made by `dha_audit_run`, released by
@@ -439,6 +577,44 @@ typedef struct dha_target dha_target;
 typedef struct dha_updater dha_updater;
 
 /**
+ * Receives the progress of `dha_integrity_init` and `dha_integrity_check`.
+ *
+ * `userdata` is the pointer given to
+ * `dha_integrity_set_progress_callback`. `files_done` counts the objects
+ * examined so far (files, directories, others) and `bytes_hashed` the
+ * bytes of content hashed so far; both only grow within one scan, but calls
+ * from different threads may arrive out of order.
+ *
+ * When: at most once every 256 objects or 64 MiB hashed, and once at the
+ * end of each scan (so at least once per scan, also of an empty tree).
+ *
+ * Threads: called from the scan's worker threads, ANY thread (not only
+ * the one that called dha), possibly from several at once. Keep it short
+ * (the worker waits) and thread-safe; it must not throw (C++), `longjmp`
+ * out, nor call any function on the same `dha_integrity`.
+ */
+typedef void (*dha_integrity_progress_callback)(void *userdata,
+                                                uint64_t files_done,
+                                                uint64_t bytes_hashed);
+
+/**
+ * Receives each change found by `dha_integrity_check`.
+ *
+ * `userdata` is the pointer given to `dha_integrity_set_change_callback`.
+ * `change` is borrowed for the duration of the call only (read it with the
+ * `dha_change_*` accessors; the same changes are in the report
+ * `dha_integrity_check` returns).
+ *
+ * When: once per change, in path order, after the scan and the comparison
+ * are complete and before `dha_integrity_check` returns.
+ *
+ * Threads: called on the thread inside `dha_integrity_check`. It must not
+ * throw (C++), `longjmp` out, nor call any function on the same
+ * `dha_integrity`.
+ */
+typedef void (*dha_integrity_change_callback)(void *userdata, const dha_change *change);
+
+/**
  * Receives one log line.
  *
  * `userdata` is the pointer given to `dha_set_log_callback`. `message` is a
@@ -463,14 +639,19 @@ typedef void (*dha_log_callback)(void *userdata,
  *
  * `userdata` is the pointer given to `dha_updater_set_progress_callback`.
  * `target` is the target's name, a NUL-terminated UTF-8 string borrowed for
- * the duration of the call only. `done` is the number of bytes verified so
- * far and `total` the target's length from its verified metadata.
+ * the duration of the call only. `done` is a number of bytes (below) and
+ * `total` the target's length from its verified metadata.
  *
- * Today it is called twice per successful download: once before anything
- * is fetched (`done == 0`) and once after the target was verified and put
- * in place (`done == total`); a failed download gets only the first call.
- * Later versions may call it more often, in between: expect any number of
- * calls with `done` never decreasing and never above `total`.
+ * It is called once before anything is fetched (`done == 0`); then, while
+ * the target streams in, at most once per MiB (1,048,576 bytes) received,
+ * with `0 < done < total` the bytes received and hashed so far; and last,
+ * only when the download succeeds, once with `done == total`, after the
+ * target was verified and put in place (also when it was already there and
+ * matched, with no calls in between). A failed download never gets the
+ * `done == total` call. `done` never decreases and is never above
+ * `total`; later versions may change how often the calls in between come,
+ * so rely on these rules only. The download waits while the callback
+ * runs: keep it short.
  *
  * Threads: called on the thread that is inside
  * `dha_updater_download_target`. It must not throw (C++), `longjmp` out,
@@ -554,6 +735,501 @@ void dha_config_free(dha_config *config);
  * valid for a write of one `size_t`.
  */
 dha_result dha_last_error_detail(char *buf, size_t len, size_t *out_written);
+
+/**
+ * Makes integrity monitoring with the `[integrity]` policy of `config`
+ * (see `dha.example.toml`: the rules, exclusions, attribute groups and
+ * severities, and `threads`; its `baseline` and `key` file names are the
+ * command line's defaults and are not used here: every function takes
+ * its files as arguments). The policy is checked and compiled now, and
+ * copied: `config` may be freed as soon as this returns. On success `*out`
+ * receives a new handle, to release with `dha_integrity_free`.
+ *
+ * `config` is required, as for `dha_audit_run`
+ * (`dha_config_new_default` gives the default policy, which protects the
+ * usual system paths of a Linux console).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INTEGRITY_POLICY` (the detail
+ * names the dotted key).
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config` handle; `out` is NULL or valid
+ * for a write of one pointer.
+ */
+dha_result dha_integrity_new(const dha_config *config, dha_integrity **out);
+
+/**
+ * Replaces the policy of `integrity` by one that watches the `n` absolute
+ * paths at `paths` (each recursively, every attribute of the default set:
+ * content hash SHA-256, type, permissions, owner, group, size, mtime,
+ * ctime, inode, link count, symlink target, extended attributes, ACLs,
+ * capabilities, SELinux label, inode flags, device; severity high): the
+ * test-rig mode, as `dha integrity init --baseline FILE --key KEY PATH…`.
+ * The paths are copied. The thread count of the configuration stays.
+ *
+ * A baseline records the digest of the policy it was made under; use the
+ * same paths for `dha_integrity_check` as for `dha_integrity_init`.
+ *
+ * On failure the policy is unchanged. Errors: `DHA_ERR_NULL_ARGUMENT`
+ * (`integrity`, `paths`, or one of the `paths[i]`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (`n` is 0 or above `DHA_INTEGRITY_PATHS_MAX`,
+ * a path longer than `DHA_INTEGRITY_ARG_MAX`), `DHA_ERR_INTEGRITY_POLICY`
+ * (a relative path; the detail names `paths[i]`).
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `paths` is NULL or valid for reads of `n` pointers, each
+ * NULL or a NUL-terminated string (read up to its NUL or
+ * `DHA_INTEGRITY_ARG_MAX + 1` bytes), all unchanged during the call.
+ */
+dha_result dha_integrity_set_paths(dha_integrity *integrity, const char *const *paths, size_t n);
+
+/**
+ * Registers `callback` to receive the progress of the scans of
+ * `integrity` (see `dha_integrity_progress_callback`: it is called from
+ * worker threads), replacing any earlier one; `callback == NULL` removes it
+ * (then `userdata` is ignored). Once this returns, the previous callback is
+ * not called any more, and its `userdata` may be freed.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`integrity`).
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `callback`, when not NULL, may be called with `userdata`
+ * from any thread, also from several at once, during every later
+ * `dha_integrity_init` and `dha_integrity_check` on this handle, until it
+ * is replaced or the handle freed.
+ */
+dha_result dha_integrity_set_progress_callback(dha_integrity *integrity,
+                                               dha_integrity_progress_callback callback,
+                                               void *userdata);
+
+/**
+ * Registers `callback` to receive each change found by
+ * `dha_integrity_check` on `integrity` (see
+ * `dha_integrity_change_callback`), replacing any earlier one;
+ * `callback == NULL` removes it (then `userdata` is ignored).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`integrity`).
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `callback`, when not NULL, may be called with `userdata`
+ * by every later `dha_integrity_check` on this handle, on whichever thread
+ * calls it, until it is replaced or the handle freed.
+ */
+dha_result dha_integrity_set_change_callback(dha_integrity *integrity,
+                                             dha_integrity_change_callback callback,
+                                             void *userdata);
+
+/**
+ * Sets the known-good store of `integrity`: the directory `store_dir`
+ * (absolute; created with mode 0700 if needed, and opened now), into which
+ * `dha_integrity_init` copies the content of the protected files and from
+ * which `dha_integrity_restore` puts them back. `store_dir == NULL` removes
+ * the store. On failure the handle is unchanged.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`integrity`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_INTEGRITY_ARG_MAX`),
+ * `DHA_ERR_INTEGRITY_STORE`, `DHA_ERR_INTEGRITY_IO`.
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `store_dir` is NULL or a NUL-terminated string (read up
+ * to its NUL or `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during the
+ * call.
+ */
+dha_result dha_integrity_set_store(dha_integrity *integrity, const char *store_dir);
+
+/**
+ * Puts the file `path` (its full device path) back from the known-good
+ * store of `integrity` (`dha_integrity_set_store`) as the baseline at
+ * `baseline_path` records it: its content, after checking the stored
+ * copy's SHA-256 against the baseline, then its owner, mode, extended
+ * attributes and mtime where the baseline records them. The baseline's
+ * seal is verified first with the key at `key_path` (as for
+ * `dha_integrity_check`). The file is written to a temporary file in the
+ * same directory and renamed over `path`, so it is never seen half
+ * written; a deleted file is recreated. Its inode and ctime are new, so a
+ * later check reports those two attributes.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a path longer than `DHA_INTEGRITY_ARG_MAX`),
+ * `DHA_ERR_INTEGRITY_STORE` (no store set, no object for the hash, or a
+ * damaged object: never put back), `DHA_ERR_INTEGRITY_RESTORE_REFUSED`
+ * (the baseline does not record `path` as a regular file, or another kind
+ * of object sits there; nothing was changed), the baseline and key errors
+ * of `dha_integrity_check`, `DHA_ERR_INTEGRITY_IO`.
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `baseline_path`, `key_path` and `path` are NULL or
+ * NUL-terminated strings (read up to their NUL or
+ * `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during the call.
+ */
+dha_result dha_integrity_restore(dha_integrity *integrity,
+                                 const char *baseline_path,
+                                 const char *key_path,
+                                 const char *path);
+
+/**
+ * Releases integrity monitoring. NULL is accepted and ignored. Reports
+ * made with it stay valid.
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a handle from `dha_integrity_new` not yet freed,
+ * and no other thread is using it.
+ */
+void dha_integrity_free(dha_integrity *integrity);
+
+/**
+ * Makes a new sealing key of `kind` (`DHA_SEAL_ED25519` or
+ * `DHA_SEAL_HMAC_SHA256`) from the system's random source and writes it to
+ * the new file `key_path`, mode 0600 (an Ed25519 key as PKCS#8 PEM). An
+ * existing file is never overwritten.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (an unknown `kind`, a path longer than
+ * `DHA_INTEGRITY_ARG_MAX`), `DHA_ERR_INTEGRITY_KEY` (the file exists),
+ * `DHA_ERR_INTEGRITY_IO`.
+ *
+ * # Safety
+ *
+ * `key_path` is NULL or a NUL-terminated string (read up to its NUL or
+ * `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during the call.
+ */
+dha_result dha_integrity_keygen(const char *key_path, uint32_t kind);
+
+/**
+ * Writes the key that verifies the seals of the key at `key_path` to the
+ * new file `public_path`: for an Ed25519 key its public key (SPKI PEM,
+ * mode 0644), which is all a device needs to check a baseline sealed by
+ * the manufacturer; for an HMAC key a copy of the key (mode 0600: the same
+ * key seals and verifies). An existing file is never overwritten.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a path longer than `DHA_INTEGRITY_ARG_MAX`),
+ * `DHA_ERR_INTEGRITY_KEY` (`key_path` is not a sealing key, or
+ * `public_path` exists), `DHA_ERR_INTEGRITY_IO`.
+ *
+ * # Safety
+ *
+ * `key_path` and `public_path` are NULL or NUL-terminated strings (read up
+ * to their NUL or `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during the
+ * call.
+ */
+dha_result dha_integrity_public_key(const char *key_path, const char *public_path);
+
+/**
+ * Scans everything the policy of `integrity` governs (full mode: every
+ * regular file is hashed) and writes the baseline, sealed with the key at
+ * `key_path` (an Ed25519 private key or an HMAC key, e.g. from
+ * `dha_integrity_keygen`), to `baseline_path`, durably (a temporary file
+ * renamed over the old one: a crash leaves the old baseline or the new
+ * one, never a mix). On success `*out_records` receives the number of
+ * objects recorded.
+ *
+ * The scan never follows symlinks and never opens FIFOs, sockets or
+ * devices; objects that vanish, change or cannot be read during it are
+ * logged (log callback) and recorded as far as they could be read. It
+ * blocks the calling thread until done and hashes on the configuration's
+ * `[integrity] threads` worker threads (0: one per core), from which the
+ * progress callback is called.
+ *
+ * With a known-good store (`dha_integrity_set_store`), the content of
+ * every regular file is also copied into it (checking its hash while
+ * copying) before the baseline is written; a file that changed in between
+ * is not stored and is logged.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a path longer than `DHA_INTEGRITY_ARG_MAX`),
+ * `DHA_ERR_INTEGRITY_KEY` (missing, malformed, or an Ed25519 public key,
+ * which cannot seal), `DHA_ERR_INTEGRITY_IO`,
+ * `DHA_ERR_INTEGRITY_INVALID_RECORDS`, `DHA_ERR_INTEGRITY_STORE`.
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `baseline_path` and `key_path` are NULL or
+ * NUL-terminated strings (read up to their NUL or
+ * `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during the call;
+ * `out_records` is NULL or valid for a write of one `uint64_t`.
+ */
+dha_result dha_integrity_init(dha_integrity *integrity,
+                              const char *baseline_path,
+                              const char *key_path,
+                              uint64_t *out_records);
+
+/**
+ * Checks the tree against the baseline at `baseline_path`: verifies its
+ * seal with the key at `key_path` (an Ed25519 public or private key, or
+ * the HMAC key) BEFORE reading any record, scans, and compares. `quick`
+ * trusts a regular file whose size, mtime, ctime, inode and device equal
+ * the baseline's and rehashes only the others (ctime cannot be set from
+ * user space, so a content change with its mtime put back is still
+ * caught); otherwise every regular file is rehashed.
+ *
+ * On success `*out` receives a new report (release it with
+ * `dha_integrity_report_free`), whose changes are in path order; the
+ * change callback, if any, has then been called once per change, on this
+ * thread. Finding changes is a success (`DHA_OK`): look at
+ * `dha_integrity_report_change_count`. Objects that could not be read are
+ * not errors either: `dha_integrity_report_problem_count` counts them, and
+ * the JSON names them. A baseline made under another policy is compared
+ * only on what both watch (a warning is logged).
+ *
+ * Blocks the calling thread until done; hashes on worker threads, from
+ * which the progress callback is called.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a path longer than `DHA_INTEGRITY_ARG_MAX`),
+ * `DHA_ERR_INTEGRITY_BASELINE_SEAL` (the baseline is unsealed, altered,
+ * truncated or sealed with another key: nothing of it was used),
+ * `DHA_ERR_INTEGRITY_BASELINE_FORMAT`, `DHA_ERR_INTEGRITY_KEY`,
+ * `DHA_ERR_INTEGRITY_IO`.
+ *
+ * # Safety
+ *
+ * `integrity` is NULL or a live `dha_integrity` not used by another thread
+ * during the call; `baseline_path` and `key_path` are NULL or
+ * NUL-terminated strings (read up to their NUL or
+ * `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during the call; `out` is
+ * NULL or valid for a write of one pointer.
+ */
+dha_result dha_integrity_check(dha_integrity *integrity,
+                               const char *baseline_path,
+                               const char *key_path,
+                               bool quick,
+                               dha_integrity_report **out);
+
+/**
+ * Verifies the baseline file at `baseline_path` with the key at
+ * `key_path` (an Ed25519 public or private key, or the HMAC key): its seal
+ * first, then its format, without scanning anything. On success
+ * `*out_records` receives the number of objects it records.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a path longer than `DHA_INTEGRITY_ARG_MAX`),
+ * `DHA_ERR_INTEGRITY_BASELINE_SEAL`, `DHA_ERR_INTEGRITY_BASELINE_FORMAT`,
+ * `DHA_ERR_INTEGRITY_KEY`, `DHA_ERR_INTEGRITY_IO`.
+ *
+ * # Safety
+ *
+ * `baseline_path` and `key_path` are NULL or NUL-terminated strings (read
+ * up to their NUL or `DHA_INTEGRITY_ARG_MAX + 1` bytes) unchanged during
+ * the call; `out_records` is NULL or valid for a write of one `uint64_t`.
+ */
+dha_result dha_integrity_verify_baseline(const char *baseline_path,
+                                         const char *key_path,
+                                         uint64_t *out_records);
+
+/**
+ * The number of changes of `report` (0 when `report` is NULL).
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `dha_integrity_report` handle.
+ */
+size_t dha_integrity_report_change_count(const dha_integrity_report *report);
+
+/**
+ * The number of objects the check could not read completely (vanished or
+ * changed during the scan, permission denied, I/O errors); the JSON names
+ * each. 0 when `report` is NULL.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `dha_integrity_report` handle.
+ */
+size_t dha_integrity_report_problem_count(const dha_integrity_report *report);
+
+/**
+ * Stores in `*out` the change at `index` (0-based, below
+ * `dha_integrity_report_change_count`), in path order. The change is
+ * borrowed from `report`: valid until `dha_integrity_report_free(report)`;
+ * do not free it.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INDEX_OUT_OF_RANGE`.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `dha_integrity_report` handle; `out` is NULL
+ * or valid for a write of one pointer.
+ */
+dha_result dha_integrity_report_change(const dha_integrity_report *report,
+                                       size_t index,
+                                       const dha_change **out);
+
+/**
+ * Copies the report as JSON (the format of
+ * `dha integrity check --format json`, with a `schema_version`; paths are
+ * escaped text there) and a NUL into `buf`.
+ *
+ * `*out_needed` always receives the size of buffer needed, NUL included.
+ * When `len` is smaller, nothing of the JSON is copied, `buf` (if
+ * `len > 0`) holds the empty string, and the result is
+ * `DHA_ERR_INSUFFICIENT_SIZE`: call again with a buffer of `*out_needed`
+ * bytes. `buf == NULL, len == 0` is the way to ask for the size. The JSON
+ * is made once with the report, so every call gives the same bytes.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`report` or `out_needed` NULL, or `buf`
+ * NULL with `len > 0`), `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `dha_integrity_report` handle; `buf` is NULL
+ * or valid for writes of `len` bytes; `out_needed` is NULL or valid for a
+ * write of one `size_t`.
+ */
+dha_result dha_integrity_report_to_json(const dha_integrity_report *report,
+                                        char *buf,
+                                        size_t len,
+                                        size_t *out_needed);
+
+/**
+ * Releases a report and every change and string borrowed from it. NULL is
+ * accepted and ignored.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a handle from `dha_integrity_check` not yet freed,
+ * and no other thread is using it or anything borrowed from it.
+ */
+void dha_integrity_report_free(dha_integrity_report *report);
+
+/**
+ * The full path of `change` on the device, exactly its bytes (a Linux
+ * path is bytes: it need not be UTF-8) and a NUL: a string borrowed from
+ * its report (or, in the change callback, valid during the call). NULL
+ * when `change` is NULL.
+ *
+ * # Safety
+ *
+ * `change` is NULL or a change from a live `dha_integrity_report` (or the
+ * one passed to the change callback, during the call).
+ */
+const char *dha_change_path(const dha_change *change);
+
+/**
+ * Stores what happened to the path of `change` in `*out_kind`.
+ * Errors: `DHA_ERR_NULL_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `change` is NULL or a live change (see `dha_change_path`); `out_kind` is
+ * NULL or valid for a write of one `dha_change_kind`.
+ */
+dha_result dha_change_kind_of(const dha_change *change, dha_change_kind *out_kind);
+
+/**
+ * Stores the severity of `change` (that of the policy rule governing its
+ * path) in `*out_severity`. Errors: `DHA_ERR_NULL_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `change` is NULL or a live change (see `dha_change_path`);
+ * `out_severity` is NULL or valid for a write of one `dha_severity`.
+ */
+dha_result dha_change_severity(const dha_change *change, dha_severity *out_severity);
+
+/**
+ * For a `DHA_CHANGE_TYPE_CHANGED` change, the type in the baseline
+ * (`"file"`, `"directory"`, `"symlink"`, `"fifo"`, `"socket"`,
+ * `"char-device"`, `"block-device"`): a string borrowed like
+ * `dha_change_path`. NULL for other
+ * kinds, or when `change` is NULL.
+ *
+ * # Safety
+ *
+ * `change` is NULL or a live change (see `dha_change_path`).
+ */
+const char *dha_change_old_type(const dha_change *change);
+
+/**
+ * For a `DHA_CHANGE_TYPE_CHANGED` change, the type now (as
+ * `dha_change_old_type`). NULL for other kinds, or when `change` is NULL.
+ *
+ * # Safety
+ *
+ * `change` is NULL or a live change (see `dha_change_path`).
+ */
+const char *dha_change_new_type(const dha_change *change);
+
+/**
+ * The number of attributes that differ in `change` (0 for added and
+ * removed paths, or when `change` is NULL).
+ *
+ * # Safety
+ *
+ * `change` is NULL or a live change (see `dha_change_path`).
+ */
+size_t dha_change_attr_count(const dha_change *change);
+
+/**
+ * Stores in `*out` the attribute change at `index` (0-based, below
+ * `dha_change_attr_count`), borrowed from `change` (valid as long as it).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INDEX_OUT_OF_RANGE`.
+ *
+ * # Safety
+ *
+ * `change` is NULL or a live change (see `dha_change_path`); `out` is NULL
+ * or valid for a write of one pointer.
+ */
+dha_result dha_change_attr(const dha_change *change, size_t index, const dha_attr_change **out);
+
+/**
+ * The attribute's name as the policy spells it (`"sha256"`, `"perm"`,
+ * `"uid"`, `"gid"`, `"size"`, `"mtime"`, `"ctime"`, `"inode"`, `"nlink"`,
+ * `"link"`, `"xattrs"`, `"acl"`, `"caps"`, `"selinux"`, `"fflags"`, …): a
+ * string borrowed from the change. NULL when `attr` is NULL.
+ *
+ * # Safety
+ *
+ * `attr` is NULL or an attribute change of a live change.
+ */
+const char *dha_attr_change_attr(const dha_attr_change *attr);
+
+/**
+ * For `xattrs`, `acl`, `caps` and `selinux`: the extended attribute's name
+ * (`"user.origin"`, `"security.capability"`; bytes that are not printable
+ * UTF-8 are escaped), one attribute change per name. NULL for other
+ * attributes, or when `attr` is NULL. Borrowed from the change.
+ *
+ * # Safety
+ *
+ * `attr` is NULL or an attribute change of a live change.
+ */
+const char *dha_attr_change_name(const dha_attr_change *attr);
+
+/**
+ * The value in the baseline as people read it (`"0644"`, a hex digest,
+ * `"(absent)"` for an extended attribute that was not there): a string
+ * borrowed from the change. NULL when `attr` is NULL.
+ *
+ * # Safety
+ *
+ * `attr` is NULL or an attribute change of a live change.
+ */
+const char *dha_attr_change_old(const dha_attr_change *attr);
+
+/**
+ * The value now (as `dha_attr_change_old`; `"(absent)"` for an extended
+ * attribute removed, `"(not recorded)"` when the scan could not read it).
+ * NULL when `attr` is NULL.
+ *
+ * # Safety
+ *
+ * `attr` is NULL or an attribute change of a live change.
+ */
+const char *dha_attr_change_new(const dha_attr_change *attr);
 
 /**
  * Registers `callback` to receive dha's log lines up to `max_level`
@@ -836,28 +1512,46 @@ dha_result dha_updater_init_root(const char *metadata_dir, const uint8_t *root_j
  *   percent-decoding): the repository as a directory, e.g. on removable
  *   media, whose files are the repository's files byte for byte; the
  *   directory must exist now;
- * - an `https://` base URL: then call `dha_updater_set_ca_bundle` before
- *   any fetch (until then they fail with `DHA_ERR_UPDATE_NO_CA_BUNDLE`):
- *   only the CA certificates of that bundle are trusted, never the
- *   system's. Redirects are not followed; proxies are not used.
+ * - an `https://` base URL: only the CA certificates of the bundle named
+ *   by the configuration's `[update] ca_bundle`, or by a later
+ *   `dha_updater_set_ca_bundle` (which overrides it), are trusted, never
+ *   the system's; without either, every fetch fails with
+ *   `DHA_ERR_UPDATE_NO_CA_BUNDLE`. The bundle file is read now. Redirects
+ *   are not followed; proxies are not used;
+ * - a plain `http://` base URL, only when the configuration sets
+ *   `[update] allow_plain_http = true` (test rigs).
  *
- * Plain `http://` and other schemes are refused (`DHA_ERR_INVALID_ARGUMENT`).
+ * Other schemes, and `http://` without that switch, are refused
+ * (`DHA_ERR_INVALID_ARGUMENT`).
  *
  * The trusted root is read and checked now, so a directory that was never
  * initialised fails here with `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`.
  *
- * `config` is required, as for `dha_audit_run` (pass the handle of
- * `dha_config_new_default`); the updater keeps nothing of it. The safe
- * default limits apply (root 512,000 bytes, timestamp 16,384, snapshot
- * 2,000,000, targets 5,000,000, 256 root rotations, 32 delegated roles per
- * search), and the device's hardware id is not set (targets declared for
- * any hardware are accepted). The updater judges expiry by the operating
- * system's clock, read once at the start of each update cycle.
+ * `config` is required, as for `dha_audit_run`; its `[update]` section
+ * (see `dha.example.toml`) is copied, so it may be freed as soon as this
+ * returns. From it come:
+ * - `hardware_id`: the device's hardware id; a target whose
+ *   `custom.hardware_id` names other hardware is then refused by
+ *   `dha_updater_get_target` (and `dha_updater_download_target`) with
+ *   `DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH`. Not set by default (targets
+ *   declared for any hardware are accepted);
+ * - the limits: `max_root_bytes` (default 512,000), `max_timestamp_bytes`
+ *   (16,384), `max_snapshot_bytes` (2,000,000), `max_targets_bytes`
+ *   (5,000,000), `max_root_rotations` (256), `max_delegations` (32
+ *   delegated roles per search);
+ * - `ca_bundle`, `connect_timeout_secs` (30), `read_timeout_secs` (60),
+ *   `overall_timeout_secs` (3600) and `allow_plain_http` (false) for the
+ *   `http(s)://` repositories.
+ *
+ * `dha_config_new_default` gives all the defaults. The updater judges
+ * expiry by the operating system's clock, read once at the start of each
+ * update cycle.
  *
  * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
  * `DHA_ERR_INVALID_ARGUMENT` (an empty or unsupported location, a string
  * longer than `DHA_UPDATER_ARG_MAX`), `DHA_ERR_UPDATE_IO` (a directory that
- * cannot be opened), `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`, and the metadata
+ * cannot be opened, a configured CA bundle that cannot be read or holds no
+ * certificate), `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`, and the metadata
  * errors of the 300 range when the trusted root no longer verifies.
  *
  * # Safety
@@ -877,8 +1571,9 @@ dha_result dha_updater_new(const dha_config *config,
  * Sets the CA bundle for the `https://` repositories of `updater`:
  * `pem_path` names a PEM file of one or more `CERTIFICATE` blocks, which
  * becomes the only set of roots trusted for them (no system roots). The
- * file is read now; a later call replaces the bundle. Repositories that
- * are local directories ignore it.
+ * file is read now; it overrides the configuration's `[update] ca_bundle`,
+ * and a later call replaces it. Repositories that are local directories or
+ * plain `http://` ignore it.
  *
  * Setting a bundle starts the updater afresh: the next
  * `dha_updater_get_target` refreshes first, and `dha_target`s made before
@@ -949,7 +1644,9 @@ dha_result dha_updater_refresh(dha_updater *updater);
  *
  * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
  * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),
- * `DHA_ERR_UPDATE_TARGET_NOT_FOUND`, `DHA_ERR_UPDATE_NO_CA_BUNDLE`, the
+ * `DHA_ERR_UPDATE_TARGET_NOT_FOUND`, `DHA_ERR_UPDATE_NO_CA_BUNDLE`,
+ * `DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH` (the target is declared for other
+ * hardware than the configuration's `[update] hardware_id`), the
  * failures of a delegated role on the way (e.g. `DHA_ERR_UPDATE_EXPIRED`
  * naming it), and those of `dha_updater_refresh`.
  *
@@ -979,7 +1676,7 @@ dha_result dha_updater_get_target(dha_updater *updater, const char *name, dha_ta
  * download the floor is raised to the target's release counter.
  *
  * The progress callback, if any, is called as `dha_updater_progress_callback`
- * says (today at the start and at the end).
+ * says: at the start, about once per MiB received, and at the end.
  *
  * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
  * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),

@@ -6,6 +6,7 @@
 //! reached `--fail-on`. `dha checks` lists the check catalogue.
 
 mod catalogue_view;
+mod integrity;
 mod logger;
 mod outcome;
 mod repo;
@@ -122,6 +123,9 @@ enum Command {
     /// Build, sign and publish a TUF repository of signed updates (keys, targets,
     /// delegations, thresholds, key rotation)
     Repo(repo::RepoArgs),
+    /// File integrity monitoring: sealed baselines, checks, accepted updates
+    /// (keygen, init, check, update, verify-baseline, restore, watch)
+    Integrity(integrity::IntegrityArgs),
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +246,7 @@ fn run(cli: &Cli) -> Result<u8, CliError> {
         Command::Audit(args) => audit(cli, args, layout),
         Command::Update(args) => Ok(update::run(args)),
         Command::Repo(args) => Ok(repo::run(args)),
+        Command::Integrity(args) => Ok(integrity::run(args)),
         Command::Checks(args) => {
             let text = match args.format {
                 Format::Table => catalogue_view::render(dha_core::CATALOGUE, layout),

@@ -26,24 +26,27 @@
 //! [`LocalDirTransport`]), `https://` ([`HttpsTransport`] trusting only
 //! `--ca-bundle`), `http://` only with `--allow-insecure-http` (test rigs).
 //!
+//! `--config FILE` reads the `[update]` section of a `dha.toml` (the device's
+//! hardware id, the TUF limits, the CA bundle, timeouts, plain HTTP); the
+//! command line's options override it. Expiry is always judged by the
+//! system clock (TUF 1.0.34 §5.1): there is no option to move it.
+//!
 //! While a target downloads and standard error is a terminal, a one-line
-//! progress bar is drawn there (hand-rolled, see [`ProgressTransport`]).
+//! progress bar is drawn there (hand-rolled, see [`Bar`]), fed by the
+//! client's progress reports.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use dha_core::tuf::Limits;
+use dha_core::config::UpdatePolicy;
 use dha_core::tuf::TufError;
 use dha_core::tuf::client::Updater;
-use dha_core::tuf::https::{CaBundle, HttpsConfig, HttpsTransport};
-use dha_core::tuf::metadata::parse_expires;
+use dha_core::tuf::https::{CaBundle, HttpsTransport};
 use dha_core::tuf::transport::{LocalDirTransport, Transport};
-use dha_core::{Clock, FixedClock, SystemClock};
+use dha_core::{Clock, Config, SystemClock};
 
 use crate::term;
 
@@ -62,7 +65,11 @@ The options may come in any order, before or after the action (init, refresh, do
 Repository URLs (--metadata-url, --target-base-url):
   /media/usb/metadata or file:///media/usb/metadata   a local directory (removable media)
   https://updates.example/metadata                    HTTPS, trusting only --ca-bundle
-  http://10.0.0.5:8000/metadata                       only with --allow-insecure-http (test rigs)";
+  http://10.0.0.5:8000/metadata                       only with --allow-insecure-http (test rigs)
+
+--config FILE reads the [update] section of a dha.toml (hardware_id, limits, ca_bundle,
+timeouts, allow_plain_http; see dha.example.toml); options given here override it.
+Expiry is judged by the system clock.";
 
 const UPDATE_AFTER_HELP: &str = "\
 Examples:
@@ -120,15 +127,15 @@ struct UpdateOptions {
     allow_insecure_http: bool,
 
     /// This device's hardware id: a target whose custom `hardware_id` names
-    /// other hardware is refused (wrong-software protection)
+    /// other hardware is refused (wrong-software protection). Overrides
+    /// [update] hardware_id of --config
     #[arg(long, value_name = "ID", global = true)]
     hardware_id: Option<String>,
 
-    /// UNSAFE: judge expiry at this time (YYYY-MM-DDTHH:MM:SSZ) instead of the
-    /// system clock. For test rigs replaying fixtures and for reproducing a
-    /// past run only: a past time accepts expired metadata (a freeze attack)
-    #[arg(long, value_name = "TIME", global = true, hide_short_help = true)]
-    unsafe_update_time: Option<String>,
+    /// A dha.toml whose [update] section gives the hardware id, limits, CA
+    /// bundle, timeouts and plain-HTTP switch (the options above override it)
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
 }
 
 /// What `dha update` does.
@@ -230,8 +237,19 @@ where
     value.ok_or_else(|| usage(format!("{action} needs {name}")))
 }
 
+/// The `[update]` section of `--config`, or the defaults.
+fn policy(options: &UpdateOptions) -> Result<UpdatePolicy, UpdateError> {
+    match &options.config {
+        Some(path) => Config::load(path)
+            .map(|c| c.update)
+            .map_err(|e| usage(format!("configuration: {e}"))),
+        None => Ok(UpdatePolicy::default()),
+    }
+}
+
 fn run_action(args: &UpdateArgs) -> Result<(), UpdateError> {
     let o = &args.options;
+    let policy = policy(o)?;
     match &args.action {
         Action::Init { root_json } => {
             refuse_unused(
@@ -243,11 +261,10 @@ fn run_action(args: &UpdateArgs) -> Result<(), UpdateError> {
                     ("--ca-bundle", o.ca_bundle.is_some()),
                     ("--allow-insecure-http", o.allow_insecure_http),
                     ("--hardware-id", o.hardware_id.is_some()),
-                    ("--unsafe-update-time", o.unsafe_update_time.is_some()),
                 ],
             )?;
             let dir = required(o.metadata_dir.as_ref(), "init", "--metadata-dir DIR")?;
-            init(dir, root_json)
+            init(dir, root_json, policy.max_root_bytes)
         }
         Action::Refresh => {
             refuse_unused(
@@ -258,8 +275,7 @@ fn run_action(args: &UpdateArgs) -> Result<(), UpdateError> {
                     ("--hardware-id", o.hardware_id.is_some()),
                 ],
             )?;
-            let clock = clock(o)?;
-            let mut session = Session::open(o, "refresh", None, clock.as_ref())?;
+            let mut session = Session::open(o, &policy, "refresh", None, &SystemClock)?;
             session.refresh()
         }
         Action::Download { target_names } => {
@@ -275,8 +291,7 @@ fn run_action(args: &UpdateArgs) -> Result<(), UpdateError> {
                     target_dir.display()
                 )));
             }
-            let clock = clock(o)?;
-            let mut session = Session::open(o, "download", Some(base), clock.as_ref())?;
+            let mut session = Session::open(o, &policy, "download", Some(base), &SystemClock)?;
             session.refresh()?;
             for name in target_names {
                 session.download(name, target_dir)?;
@@ -286,10 +301,11 @@ fn run_action(args: &UpdateArgs) -> Result<(), UpdateError> {
     }
 }
 
-/// TUF 1.0.34 §5.2: seeds the store. A root file that cannot be read is a
-/// usage error; one that does not verify is a failure.
-fn init(dir: &Path, root_json: &Path) -> Result<(), UpdateError> {
-    let bytes = read_root(root_json, Limits::default().max_root_bytes)?;
+/// TUF 1.0.34 §5.2: seeds the store with a root of at most `max_root_bytes`.
+/// A root file that cannot be read is a usage error; one that does not
+/// verify is a failure.
+fn init(dir: &Path, root_json: &Path, max_root_bytes: u64) -> Result<(), UpdateError> {
+    let bytes = read_root(root_json, max_root_bytes)?;
     Updater::init(dir, &bytes).map_err(|e| match e {
         TufError::Io { .. } => UpdateError::Unusable(e),
         other => UpdateError::Failed(other),
@@ -347,11 +363,13 @@ fn parse_location(url: &str, option: &str) -> Result<Location, UpdateError> {
     Ok(Location::Dir(PathBuf::from(url)))
 }
 
-/// A transport for `url`; a location that cannot be used is exit 2.
+/// A transport for `url`, with the settings of `policy` overridden by the
+/// command line's; a location that cannot be used is exit 2.
 fn transport(
     url: &str,
     option: &str,
     options: &UpdateOptions,
+    policy: &UpdatePolicy,
 ) -> Result<Box<dyn Transport>, UpdateError> {
     match parse_location(url, option)? {
         Location::Dir(dir) => {
@@ -366,41 +384,35 @@ fn transport(
         }
         Location::Web(url) => {
             let insecure = url.to_ascii_lowercase().starts_with("http://");
-            let config = match (&options.ca_bundle, insecure) {
-                (_, true) if !options.allow_insecure_http => {
+            let allow_insecure = options.allow_insecure_http || policy.allow_plain_http;
+            // --ca-bundle overrides [update] ca_bundle.
+            let bundle = options
+                .ca_bundle
+                .clone()
+                .or_else(|| policy.ca_bundle.clone());
+            let config = match (bundle, insecure) {
+                (_, true) if !allow_insecure => {
                     return Err(usage(format!(
-                        "{option} {url}: plain http:// needs --allow-insecure-http (test rigs only)"
+                        "{option} {url}: plain http:// needs --allow-insecure-http or \
+                         [update] allow_plain_http in --config (test rigs only)"
                     )));
                 }
-                (_, true) => HttpsConfig::insecure_http_for_test_rigs(&url),
-                (Some(bundle), false) => HttpsConfig::new(&url, CaBundle::PemFile(bundle.clone())),
+                (_, true) => {
+                    let mut config = policy.https_config(&url, None);
+                    config.ca_bundle = None;
+                    config.allow_insecure_http = true;
+                    config
+                }
+                (Some(bundle), false) => policy.https_config(&url, Some(CaBundle::PemFile(bundle))),
                 (None, false) => {
                     return Err(usage(format!(
-                        "{option} {url}: https:// needs --ca-bundle FILE (no other roots are trusted)"
+                        "{option} {url}: https:// needs --ca-bundle FILE or [update] ca_bundle \
+                         in --config (no other roots are trusted)"
                     )));
                 }
             };
             let t = HttpsTransport::new(&config).map_err(UpdateError::Unusable)?;
             Ok(Box::new(t))
-        }
-    }
-}
-
-/// The clock of the cycle: the system's, or the time `--unsafe-update-time`
-/// gives (TUF 1.0.34 §5.1 "fixed update start time").
-fn clock(options: &UpdateOptions) -> Result<Box<dyn Clock>, UpdateError> {
-    match &options.unsafe_update_time {
-        None => Ok(Box::new(SystemClock)),
-        Some(text) => {
-            let at: SystemTime = parse_expires(text).ok_or_else(|| {
-                usage(format!(
-                    "--unsafe-update-time {text}: not a time like 2026-11-29T00:00:00Z"
-                ))
-            })?;
-            log::warn!(
-                "expiry is judged at {text}, not by the system clock (--unsafe-update-time)"
-            );
-            Ok(Box::new(FixedClock(at)))
         }
     }
 }
@@ -420,13 +432,14 @@ impl Transport for NoTargets {
 struct Session<'c> {
     clock: &'c dyn Clock,
     updater: Updater<'c>,
-    /// The label of the progress bar (the target being downloaded).
-    label: Rc<RefCell<String>>,
+    /// Whether to draw a progress bar while a target downloads.
+    show_progress: bool,
 }
 
 impl<'c> Session<'c> {
     fn open(
         options: &UpdateOptions,
+        policy: &UpdatePolicy,
         action: &str,
         target_base: Option<&str>,
         clock: &'c dyn Clock,
@@ -443,30 +456,24 @@ impl<'c> Session<'c> {
                 dir.display()
             )));
         }
-        let metadata = transport(url, "--metadata-url", options)?;
-        let label = Rc::new(RefCell::new(String::new()));
+        let metadata = transport(url, "--metadata-url", options, policy)?;
         let targets: Box<dyn Transport> = match target_base {
             None => Box::new(NoTargets),
-            Some(base) => {
-                let inner = transport(base, "--target-base-url", options)?;
-                // Drawn only on a terminal, and not under -q.
-                if io::stderr().is_terminal() && log::max_level() > log::LevelFilter::Off {
-                    Box::new(ProgressTransport {
-                        inner,
-                        label: Rc::clone(&label),
-                    })
-                } else {
-                    inner
-                }
-            }
+            Some(base) => transport(base, "--target-base-url", options, policy)?,
         };
+        // Drawn only on a terminal, and not under -q.
+        let show_progress = io::stderr().is_terminal() && log::max_level() > log::LevelFilter::Off;
         let updater = Updater::new(
             dir,
             metadata,
             targets,
-            Limits::default(),
+            policy.limits(),
             clock,
-            options.hardware_id.clone(),
+            // --hardware-id overrides [update] hardware_id.
+            options
+                .hardware_id
+                .clone()
+                .or_else(|| policy.hardware_id.clone()),
         )
         .map_err(|e| match e {
             TufError::NoTrustedRoot { .. } | TufError::Io { .. } => UpdateError::Unusable(e),
@@ -475,7 +482,7 @@ impl<'c> Session<'c> {
         Ok(Session {
             clock,
             updater,
-            label,
+            show_progress,
         })
     }
 
@@ -496,11 +503,14 @@ impl<'c> Session<'c> {
             .updater
             .get_target_info(name)
             .map_err(UpdateError::Failed)?;
-        *self.label.borrow_mut() = term::clean(name).into_owned();
-        let path = self
-            .updater
-            .download_target(&info, target_dir)
-            .map_err(UpdateError::Failed)?;
+        let path = if self.show_progress {
+            let mut bar = Bar::new(term::clean(name).into_owned(), info.length());
+            self.updater
+                .download_target_with_progress(&info, target_dir, &mut |done, _| bar.set(done))
+        } else {
+            self.updater.download_target(&info, target_dir)
+        }
+        .map_err(UpdateError::Failed)?;
         log::info!("{name}: {} bytes verified", info.length());
         let mut out = io::stdout().lock();
         writeln!(out, "{}", term::clean(&path.display().to_string()))
@@ -509,68 +519,60 @@ impl<'c> Session<'c> {
     }
 }
 
-/// Wraps the targets transport to draw a progress bar on standard error
-/// while a target streams in. Hand-rolled rather than `indicatif`: one line,
-/// redrawn at most ten times a second, is all a service engineer needs, and
-/// it keeps the dependency tree of a security tool small (STYLE.md,
-/// sudo-rs: "few dependencies"). The total is the bound the client asks the
-/// transport for, which for a target is the length its verified metadata
-/// lists (TUF 1.0.34 §5.7.3).
-struct ProgressTransport {
-    inner: Box<dyn Transport>,
-    label: Rc<RefCell<String>>,
-}
-
-impl Transport for ProgressTransport {
-    fn fetch(&self, path: &str, max_len: u64) -> Result<Box<dyn Read + '_>, TufError> {
-        let reader = self.inner.fetch(path, max_len)?;
-        Ok(Box::new(ProgressReader {
-            inner: reader,
-            bar: Bar::new(self.label.borrow().clone(), max_len),
-        }))
-    }
-}
-
-struct ProgressReader<R> {
-    inner: R,
-    bar: Bar,
-}
-
-impl<R: Read> Read for ProgressReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.advance(u64::try_from(n).unwrap_or(u64::MAX));
-        Ok(n)
-    }
-}
-
 /// Nothing is drawn for downloads shorter than this.
 const BAR_DELAY: Duration = Duration::from_millis(300);
 /// The least time between two redraws.
 const BAR_INTERVAL: Duration = Duration::from_millis(100);
 
-/// A one-line progress bar on standard error, erased when dropped.
-struct Bar {
+/// A one-line progress bar on standard error, erased when dropped, moved
+/// by the client's progress reports
+/// (`Updater::download_target_with_progress`: about once per MiB received,
+/// and once when the verified file is in place). The total is the length
+/// the target's verified metadata lists (TUF 1.0.34 §5.7.3). Hand-rolled
+/// rather than `indicatif`: one line, redrawn at most ten times a second,
+/// is all a service engineer needs, and it keeps the dependency tree of a
+/// security tool small (STYLE.md, sudo-rs: "few dependencies").
+///
+/// `dha integrity` draws the same bar for its scans ([`Bar::counting`]:
+/// objects instead of bytes, the label updated with the MiB hashed).
+pub(crate) struct Bar {
     label: String,
     total: u64,
     done: u64,
+    /// `None`: bytes, shown in MiB; `Some(unit)`: a count of `unit`.
+    count_unit: Option<&'static str>,
     started: Instant,
     last_draw: Option<Instant>,
 }
 
 impl Bar {
-    fn new(label: String, total: u64) -> Self {
+    pub(crate) fn new(label: String, total: u64) -> Self {
         Bar {
             label,
             total,
             done: 0,
+            count_unit: None,
             started: Instant::now(),
             last_draw: None,
         }
     }
 
-    fn advance(&mut self, n: u64) {
-        self.done = self.done.saturating_add(n);
+    /// A bar that counts `unit` (`objects`) out of `total`; a `total` of 0
+    /// means unknown: the count is shown without a bar.
+    pub(crate) fn counting(label: String, total: u64, unit: &'static str) -> Self {
+        let mut bar = Bar::new(label, total);
+        bar.count_unit = Some(unit);
+        bar
+    }
+
+    /// Replaces the label (drawn at the next redraw).
+    pub(crate) fn set_label(&mut self, label: String) {
+        self.label = label;
+    }
+
+    /// `done` bytes of the target received so far (or `done` units counted).
+    pub(crate) fn set(&mut self, done: u64) {
+        self.done = done;
         let now = Instant::now();
         if now.duration_since(self.started) < BAR_DELAY {
             return;
@@ -584,7 +586,7 @@ impl Bar {
         self.last_draw = Some(now);
         let width =
             terminal_size::terminal_size_of(io::stderr()).map_or(80, |(w, _)| usize::from(w.0));
-        let line = render_bar(&self.label, self.done, self.total, width);
+        let line = render_bar_of(&self.label, self.done, self.total, width, self.count_unit);
         let _ = write!(io::stderr().lock(), "\r{line}");
     }
 }
@@ -599,14 +601,34 @@ impl Drop for Bar {
 }
 
 /// `label [#####-----]  42%  12.3/29.0 MiB`, at most `width - 1` columns.
+#[cfg(test)]
 fn render_bar(label: &str, done: u64, total: u64, width: usize) -> String {
+    render_bar_of(label, done, total, width, None)
+}
+
+/// As `render_bar`, or for a count of `unit`: `label [###--]  42%
+/// 420/1000 objects`, or `label  420 objects` when the total is unknown (0).
+fn render_bar_of(
+    label: &str,
+    done: u64,
+    total: u64,
+    width: usize,
+    count_unit: Option<&str>,
+) -> String {
     // In u128 so that no length can overflow; an empty target is complete.
     let percent = u128::from(done.min(total))
         .saturating_mul(100)
         .checked_div(u128::from(total))
         .unwrap_or(100);
     let mib = |b: u64| format!("{}.{}", b / (1 << 20), (b % (1 << 20)) * 10 / (1 << 20));
-    let figures = format!("{percent:>3}%  {}/{} MiB", mib(done), mib(total));
+    let figures = match count_unit {
+        None => format!("{percent:>3}%  {}/{} MiB", mib(done), mib(total)),
+        Some(unit) if total == 0 => {
+            let line = format!("{label}  {done} {unit}");
+            return line.chars().take(width.saturating_sub(1)).collect();
+        }
+        Some(unit) => format!("{percent:>3}%  {done}/{total} {unit}"),
+    };
     let budget = width.saturating_sub(1);
     let slots = budget
         .saturating_sub(figures.len())
@@ -664,5 +686,11 @@ mod tests {
         assert!(narrow.chars().count() <= 19, "{narrow}");
         assert!(render_bar("x", 0, 0, 80).contains("100%"));
         assert!(render_bar("x", u64::MAX, 1, 80).contains("100%"));
+        let counted = render_bar_of("scan", 5, 10, 80, Some("objects"));
+        assert!(counted.contains(" 50%  5/10 objects"), "{counted}");
+        assert_eq!(
+            render_bar_of("scan", 7, 0, 80, Some("objects")),
+            "scan  7 objects"
+        );
     }
 }

@@ -3,8 +3,9 @@
 //! tests/data/tuf/reference/ (see its README.md), served as plain
 //! directories and as file:// URLs.
 //!
-//! Every run judges expiry at the fixtures' reference time
-//! (`--unsafe-update-time`), so the outcomes do not change with the date.
+//! Every run judges expiry by the system clock, as on a device: the
+//! fixtures' valid roles expire in 2099 or 2100, and the metadata the
+//! scenarios mean to be expired (`expired-timestamp`: 2026-11-28) really is.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,7 +21,6 @@ use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
 
 const DHA: &str = env!("CARGO_BIN_EXE_dha");
-const REFERENCE_TIME: &str = "2026-11-29T00:00:00Z";
 
 fn reference(scenario: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -134,17 +134,31 @@ impl Device {
     }
 
     fn refresh(&self, state: &str) -> Output {
+        self.refresh_with(state, &[])
+    }
+
+    /// `dha update refresh` from `state` with `extra` options.
+    fn refresh_with(&self, state: &str, extra: &[&str]) -> Output {
         let metadata = self.repo(state).join("metadata");
-        dha(&[
+        let store = self.store();
+        let mut args = vec![
             "update",
             "refresh",
-            "--unsafe-update-time",
-            REFERENCE_TIME,
             "--metadata-dir",
-            self.store().to_str().unwrap(),
+            store.to_str().unwrap(),
             "--metadata-url",
             metadata.to_str().unwrap(),
-        ])
+        ];
+        args.extend_from_slice(extra);
+        dha(&args)
+    }
+
+    /// A `dha.toml` holding `text` in the device's directory, as the
+    /// `--config FILE` options.
+    fn config(&self, text: &str) -> [String; 2] {
+        let path = self.tmp.path().join("dha.toml");
+        fs::write(&path, text).unwrap();
+        ["--config".to_owned(), path.to_str().unwrap().to_owned()]
     }
 
     /// `dha update download` from `state` with `extra` options and the
@@ -155,8 +169,6 @@ impl Device {
         let mut args: Vec<String> = [
             "update",
             "download",
-            "--unsafe-update-time",
-            REFERENCE_TIME,
             "--metadata-dir",
             self.store().to_str().unwrap(),
             "--metadata-url",
@@ -241,8 +253,6 @@ fn consistent_snapshot_downloads_hash_prefixed_targets_by_file_url() {
     let o = dha(&[
         "update",
         "download",
-        "--unsafe-update-time",
-        REFERENCE_TIME,
         "--metadata-dir",
         device.store().to_str().unwrap(),
         "--metadata-url",
@@ -309,6 +319,68 @@ fn hardware_id_mismatch_is_refused_with_the_device_id() {
 }
 
 #[test]
+fn the_config_file_gives_the_update_settings_and_options_override_it() {
+    let device = Device::new("hardware-id");
+    let cfg = device.config("[update]\nhardware_id = \"mr-scanner-03\"\n");
+    let cfg: Vec<&str> = cfg.iter().map(String::as_str).collect();
+    assert_fails_with(
+        &device.download(".", &cfg, &["firmware/ct.bin"]),
+        &["firmware/ct.bin", "ct-console-07", "mr-scanner-03"],
+    );
+    assert!(device.installed().is_empty());
+    // --hardware-id overrides the file.
+    let mut over = cfg.clone();
+    over.extend(["--hardware-id", "ct-console-07"]);
+    assert_exit(&device.download(".", &over, &["firmware/ct.bin"]), 0);
+    assert_eq!(
+        fs::read(device.target_dir().join("firmware/ct.bin")).unwrap(),
+        fs::read(device.repo(".").join("targets/firmware/ct.bin")).unwrap()
+    );
+
+    // The limits: a timestamp bound below basic-ed25519's timestamp.json.
+    let device = Device::new("basic-ed25519");
+    let cfg = device.config("[update]\nmax_timestamp_bytes = 100\n");
+    let cfg: Vec<&str> = cfg.iter().map(String::as_str).collect();
+    assert_fails_with(&device.refresh_with(".", &cfg), &["timestamp"]);
+    assert!(!device.store().join("timestamp.json").exists());
+    assert_exit(&device.refresh("."), 0);
+
+    // Plain http: refused without a switch, let through by the file's
+    // (then the connection to a closed port fails: exit 1, not 2).
+    let http = "http://127.0.0.1:9/metadata";
+    let store = device.store();
+    let plain = |extra: &[&str]| {
+        let mut args = vec![
+            "update",
+            "refresh",
+            "--metadata-dir",
+            store.to_str().unwrap(),
+            "--metadata-url",
+            http,
+        ];
+        args.extend_from_slice(extra);
+        dha(&args)
+    };
+    let o = plain(&[]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("allow_plain_http"), "{}", stderr(&o));
+    let cfg = device.config("[update]\nallow_plain_http = true\nconnect_timeout_secs = 5\n");
+    let cfg: Vec<&str> = cfg.iter().map(String::as_str).collect();
+    assert_fails_with(&plain(&cfg), &["127.0.0.1:9"]);
+
+    // A bad file: exit 2, naming the file, line, column and key.
+    let cfg = device.config("[update]\n\nmax_delegations = -1\n");
+    let cfg: Vec<&str> = cfg.iter().map(String::as_str).collect();
+    let o = device.refresh_with(".", &cfg);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("dha.toml") && err.contains("line 3, column 19: update.max_delegations"),
+        "{err}"
+    );
+}
+
+#[test]
 fn target_path_escape_is_refused_before_anything_is_written() {
     let device = Device::new("target-path-escape");
     // The target directory two levels down, so `../../etc/passwd` would
@@ -319,8 +391,6 @@ fn target_path_escape_is_refused_before_anything_is_written() {
     let o = dha(&[
         "update",
         "download",
-        "--unsafe-update-time",
-        REFERENCE_TIME,
         "--metadata-dir",
         device.store().to_str().unwrap(),
         "--metadata-url",
@@ -390,7 +460,6 @@ fn options_may_come_in_any_order_before_or_after_the_action() {
             ],
         };
         assert_exit(&dha(&init), 0);
-        let time = ["--unsafe-update-time".to_owned(), REFERENCE_TIME.to_owned()];
         let dir = ["--metadata-dir".to_owned(), s(&store)];
         let url = ["--metadata-url".to_owned(), s(&metadata)];
         let tdir = ["--target-dir".to_owned(), s(&out)];
@@ -405,7 +474,7 @@ fn options_may_come_in_any_order_before_or_after_the_action() {
         match order {
             // Everything before the action.
             0 => {
-                for o in [&url, &tbase, &time, &dir, &tdir] {
+                for o in [&url, &tbase, &dir, &tdir] {
                     args.extend(o.iter().cloned());
                 }
                 args.push("download".into());
@@ -415,15 +484,13 @@ fn options_may_come_in_any_order_before_or_after_the_action() {
             1 => {
                 args.push("download".into());
                 args.extend(names.iter().cloned());
-                for o in [&tdir, &dir, &time, &tbase, &url] {
+                for o in [&tdir, &dir, &tbase, &url] {
                     args.extend(o.iter().cloned());
                 }
             }
             // Mixed, names between the other options.
             2 => {
-                for o in [&dir, &time] {
-                    args.extend(o.iter().cloned());
-                }
+                args.extend(dir.iter().cloned());
                 args.push("download".into());
                 args.extend(tbase.iter().cloned());
                 args.extend(names[..2].iter().cloned());
@@ -438,7 +505,7 @@ fn options_may_come_in_any_order_before_or_after_the_action() {
                     args.extend(o.iter().cloned());
                 }
                 args.push("download".into());
-                for o in [&url[..], &time[..], &names[..], &dir[..]] {
+                for o in [&url[..], &names[..], &dir[..]] {
                     args.extend(o.iter().cloned());
                 }
             }
@@ -467,6 +534,9 @@ fn usage_errors_and_unusable_arguments_exit_2() {
     let empty = tempfile::tempdir().unwrap();
     let empty = empty.path().to_str().unwrap();
     let missing = format!("{empty}/missing");
+    let bad_config = device.tmp.path().join("bad.toml");
+    fs::write(&bad_config, "[update]\nmax_delegations = 0\n").unwrap();
+    let bad_config = bad_config.to_str().unwrap().to_owned();
     let dl = |extra: &[&'static str]| -> Vec<&str> {
         let mut args = vec![
             "update",
@@ -619,7 +689,7 @@ fn usage_errors_and_unusable_arguments_exit_2() {
             ],
         ),
         (
-            "a bad --unsafe-update-time",
+            "the removed --unsafe-update-time",
             vec![
                 "update",
                 "refresh",
@@ -628,7 +698,33 @@ fn usage_errors_and_unusable_arguments_exit_2() {
                 "--metadata-url",
                 metadata,
                 "--unsafe-update-time",
-                "yesterday",
+                "2026-11-29T00:00:00Z",
+            ],
+        ),
+        (
+            "a missing --config",
+            vec![
+                "update",
+                "refresh",
+                "--metadata-dir",
+                store,
+                "--metadata-url",
+                metadata,
+                "--config",
+                &missing,
+            ],
+        ),
+        (
+            "an invalid --config",
+            vec![
+                "update",
+                "refresh",
+                "--metadata-dir",
+                store,
+                "--metadata-url",
+                metadata,
+                "--config",
+                &bad_config,
             ],
         ),
         ("download without --target-name", dl(&[])),

@@ -8,7 +8,7 @@ use crate::catalogue;
 use crate::finding::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Errors of loading a configuration.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +61,11 @@ pub struct Config {
     pub limits: Limits,
     /// Per-check settings, keyed by check id (`[checks.ACC-05]`).
     pub checks: BTreeMap<String, CheckSettings>,
+    /// The signed-update client (`[update]`, issue 3).
+    pub update: UpdatePolicy,
+    /// File integrity monitoring (`[integrity]`, issue 4): the baseline, its
+    /// key, and the rules. Checked (compiled) when the document is loaded.
+    pub integrity: crate::integrity::IntegrityPolicy,
 }
 
 /// Password policy.
@@ -255,6 +260,155 @@ impl Default for Limits {
     }
 }
 
+/// The signed-update client: the device's hardware id, the TUF download and
+/// search limits, and how repositories are reached over HTTPS (issue 3).
+/// Used by `dha_updater_new` and `dha update --config`; the command line's
+/// options override it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdatePolicy {
+    /// This device's hardware id: a target whose `custom.hardware_id` names
+    /// other hardware is refused (wrong-software protection, in the spirit
+    /// of Uptane). Default none: targets for any hardware are accepted.
+    pub hardware_id: Option<String>,
+    /// Largest `root.json` accepted, in bytes. Default 512,000.
+    pub max_root_bytes: u64,
+    /// Largest `timestamp.json`, in bytes. Default 16,384.
+    pub max_timestamp_bytes: u64,
+    /// Largest `snapshot.json` when the timestamp gives no length, in bytes. Default 2,000,000.
+    pub max_snapshot_bytes: u64,
+    /// Largest targets or delegated-targets metadata when the snapshot gives
+    /// no length, in bytes. Default 5,000,000.
+    pub max_targets_bytes: u64,
+    /// Most root versions applied in one refresh (TUF 1.0.34 §5.3.3). Default 256.
+    pub max_root_rotations: u32,
+    /// Most delegated roles visited in one target search (TUF 1.0.34 §5.6.7). Default 32.
+    pub max_delegations: u32,
+    /// Absolute path of the PEM file of CA certificates trusted for
+    /// `https://` repositories: the only roots trusted, never the system's.
+    /// Default none (an `https://` repository then needs one from the
+    /// command line or `dha_updater_set_ca_bundle`).
+    pub ca_bundle: Option<PathBuf>,
+    /// Time to set up a connection (TCP and TLS), in seconds. Default 30.
+    pub connect_timeout_secs: u64,
+    /// Time any single read may wait for data, in seconds. Default 60.
+    pub read_timeout_secs: u64,
+    /// Time for a whole request, body included, in seconds. Default 3600.
+    pub overall_timeout_secs: u64,
+    /// Accept plain `http://` repositories. For test rigs only: TUF still
+    /// verifies every byte, but what the device fetches is visible on the
+    /// network. Default false.
+    pub allow_plain_http: bool,
+}
+
+impl Default for UpdatePolicy {
+    fn default() -> Self {
+        // One source for the defaults: the client's own.
+        let limits = crate::tuf::Limits::default();
+        UpdatePolicy {
+            hardware_id: None,
+            max_root_bytes: limits.max_root_bytes,
+            max_timestamp_bytes: limits.max_timestamp_bytes,
+            max_snapshot_bytes: limits.max_snapshot_bytes,
+            max_targets_bytes: limits.max_targets_bytes,
+            max_root_rotations: limits.max_root_rotations,
+            max_delegations: limits.max_delegations,
+            ca_bundle: None,
+            connect_timeout_secs: crate::tuf::https::DEFAULT_CONNECT_TIMEOUT.as_secs(),
+            read_timeout_secs: crate::tuf::https::DEFAULT_READ_TIMEOUT.as_secs(),
+            overall_timeout_secs: crate::tuf::https::DEFAULT_OVERALL_TIMEOUT.as_secs(),
+            allow_plain_http: false,
+        }
+    }
+}
+
+impl UpdatePolicy {
+    /// The client's download and search limits.
+    pub fn limits(&self) -> crate::tuf::Limits {
+        crate::tuf::Limits {
+            max_root_bytes: self.max_root_bytes,
+            max_timestamp_bytes: self.max_timestamp_bytes,
+            max_snapshot_bytes: self.max_snapshot_bytes,
+            max_targets_bytes: self.max_targets_bytes,
+            max_root_rotations: self.max_root_rotations,
+            max_delegations: self.max_delegations,
+        }
+    }
+
+    /// The transport settings for the repository at `base_url` (`https://`,
+    /// or `http://` when [`UpdatePolicy::allow_plain_http`] is set), trusting
+    /// `ca_bundle` (which overrides [`UpdatePolicy::ca_bundle`] when given).
+    pub fn https_config(
+        &self,
+        base_url: &str,
+        ca_bundle: Option<crate::tuf::https::CaBundle>,
+    ) -> crate::tuf::https::HttpsConfig {
+        use crate::tuf::https::{CaBundle, HttpsConfig};
+        use std::time::Duration;
+        let ca_bundle = ca_bundle.or_else(|| self.ca_bundle.clone().map(CaBundle::PemFile));
+        let mut config = match ca_bundle {
+            Some(bundle) => HttpsConfig::new(base_url, bundle),
+            None => HttpsConfig::insecure_http_for_test_rigs(base_url),
+        };
+        config.connect_timeout = Duration::from_secs(self.connect_timeout_secs);
+        config.read_timeout = Duration::from_secs(self.read_timeout_secs);
+        config.overall_timeout = Duration::from_secs(self.overall_timeout_secs);
+        config.allow_insecure_http = self.allow_plain_http;
+        config
+    }
+
+    fn validate(&self, invalid: impl Fn(&str, String) -> ConfigError) -> Result<(), ConfigError> {
+        let positive = [
+            ("max_root_bytes", self.max_root_bytes),
+            ("max_timestamp_bytes", self.max_timestamp_bytes),
+            ("max_snapshot_bytes", self.max_snapshot_bytes),
+            ("max_targets_bytes", self.max_targets_bytes),
+            ("max_root_rotations", u64::from(self.max_root_rotations)),
+            ("max_delegations", u64::from(self.max_delegations)),
+            ("connect_timeout_secs", self.connect_timeout_secs),
+            ("read_timeout_secs", self.read_timeout_secs),
+            ("overall_timeout_secs", self.overall_timeout_secs),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(
+                &format!("update.{key}"),
+                "must be at least 1".to_owned(),
+            ));
+        }
+        // Durations far beyond any use would overflow the time arithmetic
+        // of the HTTP client; a day is more than any download needs.
+        const DAY: u64 = 24 * 60 * 60;
+        let timeouts = [
+            ("connect_timeout_secs", self.connect_timeout_secs),
+            ("read_timeout_secs", self.read_timeout_secs),
+            ("overall_timeout_secs", self.overall_timeout_secs),
+        ];
+        if let Some((key, _)) = timeouts.iter().find(|(_, v)| *v > DAY) {
+            return Err(invalid(
+                &format!("update.{key}"),
+                format!("must be at most {DAY} (one day)"),
+            ));
+        }
+        if let Some(id) = &self.hardware_id {
+            if id.is_empty() {
+                return Err(invalid(
+                    "update.hardware_id",
+                    "must not be empty (leave the key out for none)".to_owned(),
+                ));
+            }
+        }
+        if let Some(path) = &self.ca_bundle {
+            if !path.is_absolute() {
+                return Err(invalid(
+                    "update.ca_bundle",
+                    format!("{}: must be an absolute path", path.display()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Settings of one check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -273,6 +427,11 @@ impl Config {
             message: describe_toml_error(doc, &e),
         })?;
         cfg.validate(origin)?;
+        // A bad integrity policy is refused when the file is loaded, with
+        // the file, the dotted key and its line named.
+        cfg.integrity
+            .compile()
+            .map_err(|e| integrity_config_error(doc, origin, e))?;
         Ok(cfg)
     }
 
@@ -369,6 +528,7 @@ impl Config {
                 "must be at least 1".to_owned(),
             ));
         }
+        self.update.validate(invalid)?;
         Ok(())
     }
 }
@@ -395,6 +555,74 @@ fn describe_toml_error(doc: &str, e: &toml::de::Error) -> String {
         Some(key) => format!("line {line}, column {column}: {key}: {msg}"),
         None => format!("line {line}, column {column}: {msg}"),
     }
+}
+
+/// A compile error of the `[integrity]` section as a [`ConfigError::Invalid`]
+/// naming the dotted key and, when the document holds it, its line and column.
+fn integrity_config_error(
+    doc: &str,
+    origin: &str,
+    e: crate::integrity::IntegrityError,
+) -> ConfigError {
+    let (field, reason) = match e {
+        crate::integrity::IntegrityError::Policy { field, reason } => (field, reason),
+        other => ("integrity".to_owned(), other.to_string()),
+    };
+    let message = match locate_key(doc, &field) {
+        Some((line, column)) => format!("{reason} (line {line}, column {column})"),
+        None => reason,
+    };
+    ConfigError::Invalid {
+        file: origin.to_owned(),
+        field,
+        message,
+    }
+}
+
+/// 1-based line and column of the value at the dotted key `field`
+/// (`integrity.rules[0].attributes[1]`) in `doc`, or of the deepest part of
+/// the key found there; `None` when `doc` does not hold even its first part.
+fn locate_key(doc: &str, field: &str) -> Option<(usize, usize)> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(doc).ok()?;
+    let mut steps: Vec<Result<&str, usize>> = Vec::new();
+    for part in field.split('.') {
+        let mut pieces = part.split('[');
+        if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
+            steps.push(Ok(key));
+        }
+        for index in pieces {
+            steps.push(Err(index.trim_end_matches(']').parse().ok()?));
+        }
+    }
+    let mut found: Option<&toml::Spanned<DeValue<'_>>> = None;
+    for step in steps {
+        let table = match found.map(toml::Spanned::get_ref) {
+            None => Some(root.get_ref()),
+            Some(DeValue::Table(t)) => Some(t),
+            Some(_) => None,
+        };
+        let next = match step {
+            Ok(key) => table.and_then(|t| {
+                t.iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == key)
+                    .map(|(_, v)| v)
+            }),
+            Err(index) => match found.map(toml::Spanned::get_ref) {
+                Some(DeValue::Array(a)) => a.get(index),
+                _ => None,
+            },
+        };
+        match next {
+            Some(v) => found = Some(v),
+            None => break,
+        }
+    }
+    let start = found?.span().start;
+    let before = doc.get(..start).unwrap_or(doc);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
 }
 
 /// The dotted key defined on 1-based `line` (`password.max_days`), from the
@@ -473,6 +701,94 @@ mod tests {
         assert!(e.to_string().contains("checks.ACC-99"), "{e}");
         let e = Config::from_toml_str("[checks.ACC-01]\nseverity = \"severe\"\n").unwrap_err();
         assert!(e.to_string().contains("severe"), "{e}");
+    }
+
+    #[test]
+    fn update_section_sets_the_client() {
+        let c = Config::from_toml_str(
+            "[update]\nhardware_id = \"mr-scanner-03\"\nmax_delegations = 8\n\
+             ca_bundle = \"/etc/dha/ca.pem\"\nread_timeout_secs = 5\nallow_plain_http = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.update.hardware_id.as_deref(), Some("mr-scanner-03"));
+        let limits = c.update.limits();
+        assert_eq!(limits.max_delegations, 8);
+        assert_eq!(
+            limits.max_root_bytes,
+            crate::tuf::Limits::default().max_root_bytes
+        );
+        let https = c.update.https_config("https://u.example/m", None);
+        assert_eq!(
+            https.ca_bundle,
+            Some(crate::tuf::https::CaBundle::PemFile(
+                "/etc/dha/ca.pem".into()
+            ))
+        );
+        assert_eq!(https.read_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(
+            https.connect_timeout,
+            crate::tuf::https::DEFAULT_CONNECT_TIMEOUT
+        );
+        assert!(https.allow_insecure_http);
+        // A bundle given by the caller overrides the configured one.
+        let given = crate::tuf::https::CaBundle::PemFile("/tmp/other.pem".into());
+        let https = c
+            .update
+            .https_config("https://u.example/m", Some(given.clone()));
+        assert_eq!(https.ca_bundle, Some(given));
+        // The defaults are the client's own.
+        assert_eq!(
+            UpdatePolicy::default().limits(),
+            crate::tuf::Limits::default()
+        );
+        assert!(!UpdatePolicy::default().allow_plain_http);
+    }
+
+    #[test]
+    fn bad_update_values_name_their_key() {
+        for key in [
+            "max_root_bytes",
+            "max_timestamp_bytes",
+            "max_snapshot_bytes",
+            "max_targets_bytes",
+            "max_root_rotations",
+            "max_delegations",
+            "connect_timeout_secs",
+            "read_timeout_secs",
+            "overall_timeout_secs",
+        ] {
+            let e = Config::from_toml_str(&format!("[update]\n{key} = 0\n")).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::Invalid { field, .. } if *field == format!("update.{key}")),
+                "{e}"
+            );
+            assert!(e.to_string().contains("must be at least 1"), "{e}");
+        }
+        let e = Config::from_toml_str("[update]\nread_timeout_secs = 86401\n").unwrap_err();
+        assert!(e.to_string().contains("update.read_timeout_secs"), "{e}");
+        let e = Config::from_toml_str("[update]\nhardware_id = \"\"\n").unwrap_err();
+        assert!(e.to_string().contains("update.hardware_id"), "{e}");
+        let e = Config::from_toml_str("[update]\nca_bundle = \"ca.pem\"\n").unwrap_err();
+        assert!(e.to_string().contains("update.ca_bundle"), "{e}");
+        // Wrong types and unknown keys: line, column and dotted key.
+        let e = Config::from_toml_str("[update]\n\nmax_delegations = -1\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 3, column 19: update.max_delegations:"),
+            "{e}"
+        );
+        let e = Config::from_toml_str("[update]\nhardware_id = 7\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 2, column 15: update.hardware_id:"),
+            "{e}"
+        );
+        let e = Config::from_toml_str("[update]\nallow_insecure_http = true\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 2, column 1: update.allow_insecure_http:"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -17,10 +17,23 @@ use std::path::Path;
 /// visible; `None` keeps the process umask's default. The parent directory
 /// must exist. On error the old file, if any, is left untouched.
 pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    write_atomic_defer_dir_sync(path, data, mode)?;
+    sync_dir(parent_dir(path))
+}
+
+/// [`write_atomic`] without its last step, the fsync of the directory: for
+/// a caller that writes several files of one directory in a row and then
+/// calls [`sync_dir`] once before it reports success.
+///
+/// The new content is fsynced before the rename, so after a power cut the
+/// file holds either its complete old content or its complete new content,
+/// never an empty or partial file. Until the directory is synced, the
+/// rename itself may be lost: the old file is then found intact. Only a
+/// caller for which "the previous version survives a crash" is an
+/// acceptable outcome may use this (see `tuf::store` for the trusted
+/// metadata store's reasoning).
+pub fn write_atomic_defer_dir_sync(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
+    let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
@@ -32,7 +45,15 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<(
     tmp.write_all(data)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
+    Ok(())
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// The name prefix of the temporary files [`write_atomic`] creates.

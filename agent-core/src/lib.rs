@@ -31,6 +31,7 @@ pub mod clock;
 pub mod config;
 pub mod durable;
 pub mod finding;
+pub mod integrity;
 pub mod parse;
 pub mod report;
 pub mod root;

@@ -308,6 +308,29 @@ impl OutBuf {
             false
         }
     }
+
+    /// Copies `s` whole and a NUL, writing the size that needs (NUL
+    /// included) to `out_needed` whether it fits or not, so that a caller
+    /// can retry with a buffer of that size; fails with
+    /// `DHA_ERR_INSUFFICIENT_SIZE` naming `what` when it does not fit.
+    pub(crate) fn copy_whole_or_size_error(
+        &mut self,
+        s: &str,
+        out_needed: Out<'_, usize>,
+        what: &str,
+    ) -> Result<(), Error> {
+        let needed = s.len().saturating_add(1);
+        let fit = self.copy_whole(s);
+        out_needed.write(needed);
+        if fit {
+            Ok(())
+        } else {
+            Err(Error::new(
+                crate::result::dha_result::DHA_ERR_INSUFFICIENT_SIZE,
+                format!("{what} needs {needed} bytes; the buffer has {}", self.len),
+            ))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ compile_error!("dha's C ABI must be built with panic = \"unwind\" (its panic bou
 mod boundary;
 pub mod config;
 mod error;
+pub mod integrity;
 pub mod logging;
 pub mod report;
 pub mod result;
@@ -52,6 +53,19 @@ pub use config::{
     dha_config_new_from_toml,
 };
 pub use error::{DHA_MESSAGE_MAX, dha_last_error_detail};
+pub use integrity::{
+    DHA_INTEGRITY_ARG_MAX, DHA_INTEGRITY_PATHS_MAX, DHA_SEAL_ED25519, DHA_SEAL_HMAC_SHA256,
+    dha_attr_change, dha_attr_change_attr, dha_attr_change_name, dha_attr_change_new,
+    dha_attr_change_old, dha_change, dha_change_attr, dha_change_attr_count, dha_change_kind,
+    dha_change_kind_of, dha_change_new_type, dha_change_old_type, dha_change_path,
+    dha_change_severity, dha_integrity, dha_integrity_change_callback, dha_integrity_check,
+    dha_integrity_free, dha_integrity_init, dha_integrity_keygen, dha_integrity_new,
+    dha_integrity_progress_callback, dha_integrity_public_key, dha_integrity_report,
+    dha_integrity_report_change, dha_integrity_report_change_count, dha_integrity_report_free,
+    dha_integrity_report_problem_count, dha_integrity_report_to_json, dha_integrity_restore,
+    dha_integrity_set_change_callback, dha_integrity_set_paths,
+    dha_integrity_set_progress_callback, dha_integrity_set_store, dha_integrity_verify_baseline,
+};
 pub use logging::{dha_log_callback, dha_log_level, dha_set_log_callback};
 pub use report::{
     DHA_ROOT_PATH_MAX, dha_audit_run, dha_finding, dha_finding_check_id, dha_finding_expected,

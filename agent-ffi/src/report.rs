@@ -290,17 +290,7 @@ pub unsafe extern "C" fn dha_report_to_json(
         let json = report.json.to_bytes();
         // A `CString` holds only UTF-8 here (it was made from a `String`).
         let json = std::str::from_utf8(json).unwrap_or_default();
-        let needed = json.len().saturating_add(1);
-        let fit = buf.copy_whole(json);
-        out_needed.write(needed);
-        if fit {
-            Ok(())
-        } else {
-            Err(Error::new(
-                dha_result::DHA_ERR_INSUFFICIENT_SIZE,
-                format!("the JSON needs {needed} bytes; the buffer has {len}"),
-            ))
-        }
+        buf.copy_whole_or_size_error(json, out_needed, "the JSON")
     })
 }
 

@@ -12,7 +12,7 @@
 //! | 100–199 | configuration                          |
 //! | 200–299 | audit and the audited root             |
 //! | 300–399 | update (TUF verification, downloads)   |
-//! | 400–499 | integrity (reserved)                   |
+//! | 400–499 | integrity (baselines, seals, scans)    |
 //! | 500–599 | recovery (reserved)                    |
 //! | 600–699 | events (reserved)                      |
 
@@ -166,11 +166,47 @@ pub enum dha_result {
     /// An https:// repository was given but no CA bundle: call
     /// dha_updater_set_ca_bundle before fetching.
     DHA_ERR_UPDATE_NO_CA_BUNDLE = 331,
+
+    /// An integrity failure of a kind this version of the header does not
+    /// name (a newer failure); the detail says what failed.
+    DHA_ERR_INTEGRITY = 400,
+    /// A file of integrity monitoring could not be read or written (the
+    /// baseline, a key file, the known-good store, a file to restore); the
+    /// detail names the path and the cause.
+    DHA_ERR_INTEGRITY_IO = 401,
+    /// The integrity policy is not usable: an unknown attribute or group, a
+    /// bad glob, a relative path (the detail names the dotted key, e.g.
+    /// `integrity.rules[2].attributes`, or `paths[N]`).
+    DHA_ERR_INTEGRITY_POLICY = 402,
+    /// The baseline file is not a well-formed dha baseline (bad magic, unknown
+    /// version, truncated, a field out of range); the detail names the file and
+    /// the byte offset.
+    DHA_ERR_INTEGRITY_BASELINE_FORMAT = 403,
+    /// The baseline was refused: it carries no seal, or its seal does not
+    /// verify with the key given (altered, truncated, or sealed with another
+    /// key). Nothing of it was used.
+    DHA_ERR_INTEGRITY_BASELINE_SEAL = 404,
+    /// A key file is missing, unreadable, of the wrong kind (an Ed25519 public
+    /// key where sealing needs the private key) or malformed, or already
+    /// exists where a new key is to be written (the detail never holds key
+    /// material).
+    DHA_ERR_INTEGRITY_KEY = 405,
+    /// The records of a new baseline cannot be stored (a path given twice, an
+    /// empty or over-long path); the detail names the path.
+    DHA_ERR_INTEGRITY_INVALID_RECORDS = 406,
+    /// The known-good store is unusable or not set, or holds no good copy of
+    /// the file (a missing object, or one whose content no longer matches its
+    /// hash: never put back); the detail names the store or object and the hash.
+    DHA_ERR_INTEGRITY_STORE = 407,
+    /// A restore was refused: the baseline does not record the path as a
+    /// regular file with a hash, another kind of object sits at the path, or
+    /// its directory is missing. Nothing was changed at the path.
+    DHA_ERR_INTEGRITY_RESTORE_REFUSED = 408,
 }
 
 /// Every result, in numeric order (for lookups and tests). Not exported:
 /// C learns the numbers from the header.
-const ALL: [dha_result; 47] = [
+const ALL: [dha_result; 56] = [
     // Keep in numeric order; a unit test checks it.
     dha_result::DHA_OK,
     dha_result::DHA_ERR_NULL_ARGUMENT,
@@ -219,6 +255,15 @@ const ALL: [dha_result; 47] = [
     dha_result::DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING,
     dha_result::DHA_ERR_UPDATE_HASH_NOT_LISTED,
     dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE,
+    dha_result::DHA_ERR_INTEGRITY,
+    dha_result::DHA_ERR_INTEGRITY_IO,
+    dha_result::DHA_ERR_INTEGRITY_POLICY,
+    dha_result::DHA_ERR_INTEGRITY_BASELINE_FORMAT,
+    dha_result::DHA_ERR_INTEGRITY_BASELINE_SEAL,
+    dha_result::DHA_ERR_INTEGRITY_KEY,
+    dha_result::DHA_ERR_INTEGRITY_INVALID_RECORDS,
+    dha_result::DHA_ERR_INTEGRITY_STORE,
+    dha_result::DHA_ERR_INTEGRITY_RESTORE_REFUSED,
 ];
 
 impl dha_result {
@@ -337,6 +382,29 @@ impl dha_result {
                 "the target lists no hash of that algorithm"
             }
             dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE => "an https repository needs a CA bundle",
+            dha_result::DHA_ERR_INTEGRITY => "integrity monitoring failed",
+            dha_result::DHA_ERR_INTEGRITY_IO => {
+                "an integrity file (baseline, key, store) could not be read or written"
+            }
+            dha_result::DHA_ERR_INTEGRITY_POLICY => "the integrity policy is not usable",
+            dha_result::DHA_ERR_INTEGRITY_BASELINE_FORMAT => {
+                "the baseline file is not a well-formed dha baseline"
+            }
+            dha_result::DHA_ERR_INTEGRITY_BASELINE_SEAL => {
+                "the baseline was refused: unsealed, altered, truncated or sealed with another key"
+            }
+            dha_result::DHA_ERR_INTEGRITY_KEY => {
+                "the integrity key file is missing, malformed, of the wrong kind or already exists"
+            }
+            dha_result::DHA_ERR_INTEGRITY_INVALID_RECORDS => {
+                "the records of the new baseline cannot be stored"
+            }
+            dha_result::DHA_ERR_INTEGRITY_STORE => {
+                "the known-good store is unusable or holds no good copy of the file"
+            }
+            dha_result::DHA_ERR_INTEGRITY_RESTORE_REFUSED => {
+                "the restore was refused; nothing was changed at the path"
+            }
         }
     }
 }
@@ -400,7 +468,7 @@ mod tests {
     #[test]
     fn numbers_are_frozen() {
         // These numbers are the ABI: changing one breaks every integrator.
-        let frozen: [(dha_result, u32); 47] = [
+        let frozen: [(dha_result, u32); 56] = [
             (dha_result::DHA_OK, 0),
             (dha_result::DHA_ERR_NULL_ARGUMENT, 1),
             (dha_result::DHA_ERR_INVALID_UTF8, 2),
@@ -448,6 +516,15 @@ mod tests {
             (dha_result::DHA_ERR_UPDATE_RELEASE_COUNTER_MISSING, 329),
             (dha_result::DHA_ERR_UPDATE_HASH_NOT_LISTED, 330),
             (dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE, 331),
+            (dha_result::DHA_ERR_INTEGRITY, 400),
+            (dha_result::DHA_ERR_INTEGRITY_IO, 401),
+            (dha_result::DHA_ERR_INTEGRITY_POLICY, 402),
+            (dha_result::DHA_ERR_INTEGRITY_BASELINE_FORMAT, 403),
+            (dha_result::DHA_ERR_INTEGRITY_BASELINE_SEAL, 404),
+            (dha_result::DHA_ERR_INTEGRITY_KEY, 405),
+            (dha_result::DHA_ERR_INTEGRITY_INVALID_RECORDS, 406),
+            (dha_result::DHA_ERR_INTEGRITY_STORE, 407),
+            (dha_result::DHA_ERR_INTEGRITY_RESTORE_REFUSED, 408),
         ];
         for (r, n) in frozen {
             assert_eq!(r as u32, n, "{r:?}");

@@ -6,8 +6,10 @@
 //!    directory with the root the device ships (TUF 1.0.34 §5.2);
 //! 2. `dha_updater_new` opens the metadata directory with a metadata and a
 //!    targets repository: a local directory (removable media) or an
-//!    `https://` URL (then `dha_updater_set_ca_bundle` names the only CA
-//!    trusted for it);
+//!    `https://` URL (then the configuration's `[update] ca_bundle` or
+//!    `dha_updater_set_ca_bundle` names the only CA trusted for it), and
+//!    takes the device's hardware id, the limits and the HTTPS settings from
+//!    the configuration's `[update]` section;
 //! 3. `dha_updater_refresh` runs one update cycle (§5.1–§5.6);
 //! 4. `dha_updater_get_target` finds a target in the verified metadata
 //!    (§5.6.7) as a `dha_target`, whose length, hashes and custom fields the
@@ -33,6 +35,7 @@ use crate::config::dha_config;
 use crate::error::Error;
 use crate::result::dha_result;
 use dha_core::SystemClock;
+use dha_core::config::UpdatePolicy;
 use dha_core::tuf::client::{TargetInfo, Updater};
 use dha_core::tuf::https::{CaBundle, HttpsConfig, HttpsTransport};
 use dha_core::tuf::transport::{LocalDirTransport, Transport};
@@ -54,14 +57,19 @@ static SYSTEM_CLOCK: SystemClock = SystemClock;
 ///
 /// `userdata` is the pointer given to `dha_updater_set_progress_callback`.
 /// `target` is the target's name, a NUL-terminated UTF-8 string borrowed for
-/// the duration of the call only. `done` is the number of bytes verified so
-/// far and `total` the target's length from its verified metadata.
+/// the duration of the call only. `done` is a number of bytes (below) and
+/// `total` the target's length from its verified metadata.
 ///
-/// Today it is called twice per successful download: once before anything
-/// is fetched (`done == 0`) and once after the target was verified and put
-/// in place (`done == total`); a failed download gets only the first call.
-/// Later versions may call it more often, in between: expect any number of
-/// calls with `done` never decreasing and never above `total`.
+/// It is called once before anything is fetched (`done == 0`); then, while
+/// the target streams in, at most once per MiB (1,048,576 bytes) received,
+/// with `0 < done < total` the bytes received and hashed so far; and last,
+/// only when the download succeeds, once with `done == total`, after the
+/// target was verified and put in place (also when it was already there and
+/// matched, with no calls in between). A failed download never gets the
+/// `done == total` call. `done` never decreases and is never above
+/// `total`; later versions may change how often the calls in between come,
+/// so rely on these rules only. The download waits while the callback
+/// runs: keep it short.
 ///
 /// Threads: called on the thread that is inside
 /// `dha_updater_download_target`. It must not throw (C++), `longjmp` out,
@@ -77,13 +85,16 @@ enum Location {
     Local(PathBuf),
     /// An `https://` base URL.
     Https(String),
+    /// A plain `http://` base URL (test rigs; only with `[update]
+    /// allow_plain_http = true`).
+    PlainHttp(String),
 }
 
 impl Location {
     /// Reads argument `arg`: `https://…`, `file:///absolute/path` or a plain
-    /// path. Other schemes, plain `http://` included, are refused: the
-    /// configuration has no switch yet that would allow plain HTTP.
-    fn parse(s: &str, arg: &str) -> Result<Location, Error> {
+    /// path; `http://…` too when `allow_plain_http` (the configuration's
+    /// `[update] allow_plain_http`). Other schemes are refused.
+    fn parse(s: &str, arg: &str, allow_plain_http: bool) -> Result<Location, Error> {
         let invalid = |why: &str| {
             Error::new(
                 dha_result::DHA_ERR_INVALID_ARGUMENT,
@@ -95,6 +106,15 @@ impl Location {
         }
         if s.starts_with("https://") {
             return Ok(Location::Https(s.to_owned()));
+        }
+        if s.starts_with("http://") {
+            if allow_plain_http {
+                return Ok(Location::PlainHttp(s.to_owned()));
+            }
+            return Err(invalid(
+                "plain http:// needs `allow_plain_http = true` in the configuration's [update] \
+                 section (test rigs only)",
+            ));
         }
         if let Some(path) = s.strip_prefix("file://") {
             if !path.starts_with('/') {
@@ -145,6 +165,18 @@ struct Progress {
     userdata: *mut c_void,
 }
 
+impl Progress {
+    /// Calls the callback. Only on the thread inside the `dha_updater_*`
+    /// call that uses the updater it was registered on.
+    fn report(&self, target: &CString, done: u64, total: u64) {
+        // SAFETY: the callback and userdata were registered together by
+        // dha_updater_set_progress_callback, whose contract makes the
+        // callback callable with that userdata on the thread using the
+        // updater; `target` is NUL-terminated and outlives the call.
+        unsafe { (self.callback)(self.userdata, target.as_ptr(), done, total) };
+    }
+}
+
 /// An updater (opaque): a trusted metadata directory and the repositories
 /// it is refreshed from. Made by `dha_updater_new`, released by
 /// `dha_updater_free`.
@@ -156,6 +188,9 @@ pub struct dha_updater {
     metadata: Location,
     targets: Location,
     ca_bundle: Option<PathBuf>,
+    /// The configuration's `[update]` section, kept to rebuild the client
+    /// when the CA bundle changes.
+    policy: UpdatePolicy,
     progress: Option<Progress>,
     inner: Updater<'static>,
 }
@@ -248,33 +283,44 @@ impl From<TufError> for Error {
     }
 }
 
-/// The transport for `location`.
-fn transport(location: &Location, ca_bundle: Option<&Path>) -> Result<Box<dyn Transport>, Error> {
+/// The transport for `location`, with the timeouts of `policy`.
+fn transport(
+    location: &Location,
+    ca_bundle: Option<&Path>,
+    policy: &UpdatePolicy,
+) -> Result<Box<dyn Transport>, Error> {
     Ok(match (location, ca_bundle) {
         (Location::Local(dir), _) => Box::new(LocalDirTransport::new(dir)?),
-        (Location::Https(url), Some(ca)) => Box::new(HttpsTransport::new(&HttpsConfig::new(
-            url,
-            CaBundle::PemFile(ca.to_path_buf()),
-        ))?),
+        (Location::Https(url), Some(ca)) => Box::new(HttpsTransport::new(
+            &policy.https_config(url, Some(CaBundle::PemFile(ca.to_path_buf()))),
+        )?),
         (Location::Https(url), None) => Box::new(NoCaBundle { url: url.clone() }),
+        (Location::PlainHttp(url), _) => {
+            // No TLS, so no roots to load (Location::parse let it through
+            // only with allow_plain_http).
+            let mut config: HttpsConfig = policy.https_config(url, None);
+            config.ca_bundle = None;
+            Box::new(HttpsTransport::new(&config)?)
+        }
     })
 }
 
-/// A client over the store in `store_dir` with the safe default limits,
-/// no device hardware id, and the system clock.
+/// A client over the store in `store_dir` with the limits and the device
+/// hardware id of `policy`, and the system clock.
 fn build(
     store_dir: &Path,
     metadata: &Location,
     targets: &Location,
     ca_bundle: Option<&Path>,
+    policy: &UpdatePolicy,
 ) -> Result<Updater<'static>, Error> {
     Ok(Updater::new(
         store_dir,
-        transport(metadata, ca_bundle)?,
-        transport(targets, ca_bundle)?,
-        Limits::default(),
+        transport(metadata, ca_bundle, policy)?,
+        transport(targets, ca_bundle, policy)?,
+        policy.limits(),
         &SYSTEM_CLOCK,
-        None,
+        policy.hardware_id.clone(),
     )?)
 }
 
@@ -287,7 +333,8 @@ impl dha_updater {
         if https && self.ca_bundle.is_none() {
             return Err(Error::new(
                 dha_result::DHA_ERR_UPDATE_NO_CA_BUNDLE,
-                "an https:// repository needs a CA bundle: call dha_updater_set_ca_bundle first",
+                "an https:// repository needs a CA bundle: set [update] ca_bundle in the \
+                 configuration or call dha_updater_set_ca_bundle first",
             ));
         }
         Ok(())
@@ -296,11 +343,7 @@ impl dha_updater {
     /// Calls the progress callback, if any.
     fn report_progress(&self, target: &CString, done: u64, total: u64) {
         if let Some(p) = self.progress {
-            // SAFETY: the callback and userdata were registered together by
-            // dha_updater_set_progress_callback, whose contract makes the
-            // callback callable with that userdata on the thread using the
-            // updater; `target` is NUL-terminated and outlives the call.
-            unsafe { (p.callback)(p.userdata, target.as_ptr(), done, total) };
+            p.report(target, done, total);
         }
     }
 }
@@ -380,28 +423,46 @@ pub unsafe extern "C" fn dha_updater_init_root(
 ///   percent-decoding): the repository as a directory, e.g. on removable
 ///   media, whose files are the repository's files byte for byte; the
 ///   directory must exist now;
-/// - an `https://` base URL: then call `dha_updater_set_ca_bundle` before
-///   any fetch (until then they fail with `DHA_ERR_UPDATE_NO_CA_BUNDLE`):
-///   only the CA certificates of that bundle are trusted, never the
-///   system's. Redirects are not followed; proxies are not used.
+/// - an `https://` base URL: only the CA certificates of the bundle named
+///   by the configuration's `[update] ca_bundle`, or by a later
+///   `dha_updater_set_ca_bundle` (which overrides it), are trusted, never
+///   the system's; without either, every fetch fails with
+///   `DHA_ERR_UPDATE_NO_CA_BUNDLE`. The bundle file is read now. Redirects
+///   are not followed; proxies are not used;
+/// - a plain `http://` base URL, only when the configuration sets
+///   `[update] allow_plain_http = true` (test rigs).
 ///
-/// Plain `http://` and other schemes are refused (`DHA_ERR_INVALID_ARGUMENT`).
+/// Other schemes, and `http://` without that switch, are refused
+/// (`DHA_ERR_INVALID_ARGUMENT`).
 ///
 /// The trusted root is read and checked now, so a directory that was never
 /// initialised fails here with `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`.
 ///
-/// `config` is required, as for `dha_audit_run` (pass the handle of
-/// `dha_config_new_default`); the updater keeps nothing of it. The safe
-/// default limits apply (root 512,000 bytes, timestamp 16,384, snapshot
-/// 2,000,000, targets 5,000,000, 256 root rotations, 32 delegated roles per
-/// search), and the device's hardware id is not set (targets declared for
-/// any hardware are accepted). The updater judges expiry by the operating
-/// system's clock, read once at the start of each update cycle.
+/// `config` is required, as for `dha_audit_run`; its `[update]` section
+/// (see `dha.example.toml`) is copied, so it may be freed as soon as this
+/// returns. From it come:
+/// - `hardware_id`: the device's hardware id; a target whose
+///   `custom.hardware_id` names other hardware is then refused by
+///   `dha_updater_get_target` (and `dha_updater_download_target`) with
+///   `DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH`. Not set by default (targets
+///   declared for any hardware are accepted);
+/// - the limits: `max_root_bytes` (default 512,000), `max_timestamp_bytes`
+///   (16,384), `max_snapshot_bytes` (2,000,000), `max_targets_bytes`
+///   (5,000,000), `max_root_rotations` (256), `max_delegations` (32
+///   delegated roles per search);
+/// - `ca_bundle`, `connect_timeout_secs` (30), `read_timeout_secs` (60),
+///   `overall_timeout_secs` (3600) and `allow_plain_http` (false) for the
+///   `http(s)://` repositories.
+///
+/// `dha_config_new_default` gives all the defaults. The updater judges
+/// expiry by the operating system's clock, read once at the start of each
+/// update cycle.
 ///
 /// Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
 /// `DHA_ERR_INVALID_ARGUMENT` (an empty or unsupported location, a string
 /// longer than `DHA_UPDATER_ARG_MAX`), `DHA_ERR_UPDATE_IO` (a directory that
-/// cannot be opened), `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`, and the metadata
+/// cannot be opened, a configured CA bundle that cannot be read or holds no
+/// certificate), `DHA_ERR_UPDATE_NO_TRUSTED_ROOT`, and the metadata
 /// errors of the 300 range when the trusted root no longer verifies.
 ///
 /// # Safety
@@ -419,18 +480,34 @@ pub unsafe extern "C" fn dha_updater_new(
     out: *mut *mut dha_updater,
 ) -> dha_result {
     ffi_result("dha_updater_new", || {
-        let _config = try_ref!(config);
+        let policy = try_ref!(config).config.update.clone();
         let store_dir = PathBuf::from(try_str!(metadata_dir, DHA_UPDATER_ARG_MAX));
-        let metadata =
-            Location::parse(try_str!(metadata_url, DHA_UPDATER_ARG_MAX), "metadata_url")?;
-        let targets = Location::parse(try_str!(targets_url, DHA_UPDATER_ARG_MAX), "targets_url")?;
+        let plain = policy.allow_plain_http;
+        let metadata = Location::parse(
+            try_str!(metadata_url, DHA_UPDATER_ARG_MAX),
+            "metadata_url",
+            plain,
+        )?;
+        let targets = Location::parse(
+            try_str!(targets_url, DHA_UPDATER_ARG_MAX),
+            "targets_url",
+            plain,
+        )?;
         let out = try_out!(out);
-        let inner = build(&store_dir, &metadata, &targets, None)?;
+        let ca_bundle = policy.ca_bundle.clone();
+        let inner = build(
+            &store_dir,
+            &metadata,
+            &targets,
+            ca_bundle.as_deref(),
+            &policy,
+        )?;
         out.write(Box::into_raw(Box::new(dha_updater {
             store_dir,
             metadata,
             targets,
-            ca_bundle: None,
+            ca_bundle,
+            policy,
             progress: None,
             inner,
         })));
@@ -441,8 +518,9 @@ pub unsafe extern "C" fn dha_updater_new(
 /// Sets the CA bundle for the `https://` repositories of `updater`:
 /// `pem_path` names a PEM file of one or more `CERTIFICATE` blocks, which
 /// becomes the only set of roots trusted for them (no system roots). The
-/// file is read now; a later call replaces the bundle. Repositories that
-/// are local directories ignore it.
+/// file is read now; it overrides the configuration's `[update] ca_bundle`,
+/// and a later call replaces it. Repositories that are local directories or
+/// plain `http://` ignore it.
 ///
 /// Setting a bundle starts the updater afresh: the next
 /// `dha_updater_get_target` refreshes first, and `dha_target`s made before
@@ -473,6 +551,7 @@ pub unsafe extern "C" fn dha_updater_set_ca_bundle(
             &updater.metadata,
             &updater.targets,
             Some(&pem),
+            &updater.policy,
         )?;
         updater.inner = inner;
         updater.ca_bundle = Some(pem);
@@ -546,7 +625,9 @@ pub unsafe extern "C" fn dha_updater_refresh(updater: *mut dha_updater) -> dha_r
 ///
 /// Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
 /// `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),
-/// `DHA_ERR_UPDATE_TARGET_NOT_FOUND`, `DHA_ERR_UPDATE_NO_CA_BUNDLE`, the
+/// `DHA_ERR_UPDATE_TARGET_NOT_FOUND`, `DHA_ERR_UPDATE_NO_CA_BUNDLE`,
+/// `DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH` (the target is declared for other
+/// hardware than the configuration's `[update] hardware_id`), the
 /// failures of a delegated role on the way (e.g. `DHA_ERR_UPDATE_EXPIRED`
 /// naming it), and those of `dha_updater_refresh`.
 ///
@@ -594,7 +675,7 @@ pub unsafe extern "C" fn dha_updater_get_target(
 /// download the floor is raised to the target's release counter.
 ///
 /// The progress callback, if any, is called as `dha_updater_progress_callback`
-/// says (today at the start and at the end).
+/// says: at the start, about once per MiB received, and at the end.
 ///
 /// Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
 /// `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_UPDATER_ARG_MAX`),
@@ -624,9 +705,20 @@ pub unsafe extern "C" fn dha_updater_download_target(
         updater.check_ready()?;
         let total = target.info.length();
         updater.report_progress(&target.name, 0, total);
-        let path = updater
-            .inner
-            .download_target(&target.info, Path::new(dest_dir))?;
+        // The client reports on this thread, at most once per MiB received
+        // with done < total, then done == total once the file is in place;
+        // that last one is made below instead, once the floor is raised too.
+        let progress = updater.progress;
+        let mut forward = |done: u64, total: u64| {
+            if let Some(p) = progress.filter(|_| done < total) {
+                p.report(&target.name, done, total);
+            }
+        };
+        let path = updater.inner.download_target_with_progress(
+            &target.info,
+            Path::new(dest_dir),
+            &mut forward,
+        )?;
         updater.report_progress(&target.name, total, total);
         log::info!(
             "target {} verified ({total} bytes) at {}",
@@ -791,17 +883,7 @@ pub unsafe extern "C" fn dha_target_custom_json(
             .info
             .custom()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
-        let needed = json.len().saturating_add(1);
-        let fit = buf.copy_whole(&json);
-        out_needed.write(needed);
-        if fit {
-            Ok(())
-        } else {
-            Err(Error::new(
-                dha_result::DHA_ERR_INSUFFICIENT_SIZE,
-                format!("the custom JSON needs {needed} bytes; the buffer has {len}"),
-            ))
-        }
+        buf.copy_whole_or_size_error(&json, out_needed, "the custom JSON")
     })
 }
 
@@ -822,7 +904,7 @@ pub unsafe extern "C" fn dha_target_free(target: *mut dha_target) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{dha_config_free, dha_config_new_default};
+    use crate::config::{dha_config_free, dha_config_new_from_toml};
     use crate::error::last_error;
     use std::collections::BTreeSet;
     use std::ffi::CStr;
@@ -856,10 +938,20 @@ mod tests {
 
     /// An updater over `store` and `scenario`'s repository, or the result.
     fn open(store: &Path, metadata: &str, targets: &str) -> Result<*mut dha_updater, dha_result> {
+        open_configured(store, metadata, targets, c"")
+    }
+
+    /// As [`open`], with the configuration document `toml`.
+    fn open_configured(
+        store: &Path,
+        metadata: &str,
+        targets: &str,
+        toml: &CStr,
+    ) -> Result<*mut dha_updater, dha_result> {
         let mut config = ptr::null_mut();
-        // SAFETY: a valid out pointer.
-        let rc = unsafe { dha_config_new_default(&mut config) };
-        assert_eq!(rc, dha_result::DHA_OK);
+        // SAFETY: a NUL-terminated document and a valid out pointer.
+        let rc = unsafe { dha_config_new_from_toml(toml.as_ptr(), &mut config) };
+        assert_eq!(rc, dha_result::DHA_OK, "{}", last_error());
         let mut updater = ptr::null_mut();
         // SAFETY: live config, NUL-terminated strings, a valid out pointer.
         let rc = unsafe {
@@ -871,7 +963,7 @@ mod tests {
                 &mut updater,
             )
         };
-        // SAFETY: made above, freed once; the updater keeps nothing of it.
+        // SAFETY: made above, freed once; the updater keeps a copy of its [update] section.
         unsafe { dha_config_free(config) };
         if rc == dha_result::DHA_OK {
             Ok(updater)
@@ -1015,7 +1107,7 @@ mod tests {
 
     #[test]
     fn locations_are_directories_file_urls_or_https() {
-        let parse = |s: &str| Location::parse(s, "metadata_url");
+        let parse = |s: &str| Location::parse(s, "metadata_url", false);
         assert_eq!(
             parse("https://u.example/m").unwrap(),
             Location::Https("https://u.example/m".to_owned())
@@ -1039,6 +1131,14 @@ mod tests {
             assert_eq!(e.code, dha_result::DHA_ERR_INVALID_ARGUMENT, "{bad}");
             assert!(e.detail.contains("`metadata_url`"), "{}", e.detail);
         }
+        // Plain http only with the configuration's switch.
+        assert_eq!(
+            Location::parse("http://10.0.0.5:8000/m", "metadata_url", true).unwrap(),
+            Location::PlainHttp("http://10.0.0.5:8000/m".to_owned())
+        );
+        let e = parse("http://10.0.0.5:8000/m").unwrap_err();
+        assert!(e.detail.contains("allow_plain_http"), "{}", e.detail);
+        assert!(Location::parse("ftp://x/y", "metadata_url", true).is_err());
     }
 
     static PROGRESS: Mutex<Vec<(usize, String, u64, u64)>> = Mutex::new(Vec::new());
@@ -1164,6 +1264,137 @@ mod tests {
             dha_target_free(target);
             dha_updater_free(updater);
         }
+    }
+
+    /// The repository directories of `scenario`, as `open` takes them.
+    fn repository(scenario: &str) -> (String, String) {
+        let base = reference(scenario);
+        let metadata = base.join("metadata").to_str().unwrap().to_owned();
+        let targets = base.join("targets").to_str().unwrap().to_owned();
+        (metadata, targets)
+    }
+
+    #[test]
+    fn the_configured_hardware_id_refuses_targets_for_other_hardware() {
+        // tests/data/tuf/reference/hardware-id: firmware/ct.bin is for
+        // ct-console-07, firmware/mr.bin for mr-scanner-03.
+        let store = seeded("hardware-id");
+        let dest = tempfile::tempdir().unwrap();
+        let (metadata, targets) = repository("hardware-id");
+        let toml = c"[update]\nhardware_id = \"mr-scanner-03\"\n";
+        let updater = open_configured(store.path(), &metadata, &targets, toml).unwrap();
+        let dest_c = c_path(dest.path());
+        // SAFETY: a live updater; valid names, directory and out pointers;
+        // each handle freed once.
+        unsafe {
+            // Refused at the lookup already, before anything is fetched.
+            let mut ct = ptr::null_mut();
+            let rc = dha_updater_get_target(updater, c"firmware/ct.bin".as_ptr(), &mut ct);
+            assert_eq!(rc, dha_result::DHA_ERR_UPDATE_HARDWARE_ID_MISMATCH);
+            assert_eq!(rc as u32, 328, "the documented number");
+            assert!(ct.is_null(), "no output on failure");
+            let detail = last_error();
+            assert!(
+                detail.contains("firmware/ct.bin")
+                    && detail.contains("ct-console-07")
+                    && detail.contains("mr-scanner-03"),
+                "{detail}"
+            );
+            let mut mr = ptr::null_mut();
+            let rc = dha_updater_get_target(updater, c"firmware/mr.bin".as_ptr(), &mut mr);
+            assert_eq!(rc, dha_result::DHA_OK, "{}", last_error());
+            let rc = dha_updater_download_target(updater, mr, dest_c.as_ptr());
+            assert_eq!(rc, dha_result::DHA_OK, "{}", last_error());
+            dha_target_free(mr);
+            dha_updater_free(updater);
+        }
+        assert!(!dest.path().join("firmware/ct.bin").exists());
+        assert!(dest.path().join("firmware/mr.bin").is_file());
+
+        // Without the configured id the same target is accepted.
+        let store = seeded("hardware-id");
+        let updater = open_configured(store.path(), &metadata, &targets, c"").unwrap();
+        // SAFETY: as above.
+        unsafe {
+            let mut ct = ptr::null_mut();
+            let rc = dha_updater_get_target(updater, c"firmware/ct.bin".as_ptr(), &mut ct);
+            assert_eq!(rc, dha_result::DHA_OK, "{}", last_error());
+            let rc = dha_updater_download_target(updater, ct, dest_c.as_ptr());
+            assert_eq!(rc, dha_result::DHA_OK, "{}", last_error());
+            dha_target_free(ct);
+            dha_updater_free(updater);
+        }
+    }
+
+    #[test]
+    fn the_configured_limits_and_transport_settings_apply() {
+        // A timestamp bound below basic-ed25519's timestamp.json.
+        let store = seeded("basic-ed25519");
+        let (metadata, targets) = repository("basic-ed25519");
+        let toml = c"[update]\nmax_timestamp_bytes = 100\n";
+        let updater = open_configured(store.path(), &metadata, &targets, toml).unwrap();
+        // SAFETY: a live updater, freed once.
+        let rc = unsafe { dha_updater_refresh(updater) };
+        // SAFETY: as above.
+        unsafe { dha_updater_free(updater) };
+        assert!(
+            matches!(
+                rc,
+                dha_result::DHA_ERR_UPDATE_METADATA_TOO_LARGE
+                    | dha_result::DHA_ERR_UPDATE_TOO_LARGE
+            ),
+            "{rc:?}: {}",
+            last_error()
+        );
+        assert!(last_error().contains("timestamp"), "{}", last_error());
+        assert!(!store.path().join("timestamp.json").exists());
+
+        // One delegated role per search: delegation-depth's target at depth
+        // 10 is out of reach (it is found with the default of 32).
+        let store = seeded("delegation-depth");
+        let (metadata, targets) = repository("delegation-depth");
+        let toml = c"[update]\nmax_delegations = 1\n";
+        let updater = open_configured(store.path(), &metadata, &targets, toml).unwrap();
+        let found = "deep/shallow.bin"; // in d10 (scenario.json)
+        let mut target = ptr::null_mut();
+        // SAFETY: a live updater, a valid name and out pointer, freed once.
+        let rc = unsafe { dha_updater_get_target(updater, c(found).as_ptr(), &mut target) };
+        assert_eq!(rc, dha_result::DHA_ERR_UPDATE_TARGET_NOT_FOUND, "{found}");
+        // SAFETY: as above.
+        unsafe { dha_updater_free(updater) };
+        let updater = open(store.path(), &metadata, &targets).unwrap();
+        // SAFETY: as above.
+        unsafe {
+            let rc = dha_updater_get_target(updater, c(found).as_ptr(), &mut target);
+            assert_eq!(rc, dha_result::DHA_OK, "{found}: {}", last_error());
+            dha_target_free(target);
+            dha_updater_free(updater);
+        }
+
+        // Plain http only with the switch; a configured CA bundle is read
+        // when the updater is made, and named when it cannot be.
+        let store = seeded("basic-ed25519");
+        let http = "http://127.0.0.1:9/metadata";
+        let rc = open(store.path(), http, &targets).unwrap_err();
+        assert_eq!(rc, dha_result::DHA_ERR_INVALID_ARGUMENT);
+        assert!(
+            last_error().contains("allow_plain_http"),
+            "{}",
+            last_error()
+        );
+        let toml = c"[update]\nallow_plain_http = true\nconnect_timeout_secs = 1\n";
+        let updater = open_configured(store.path(), http, &targets, toml).unwrap();
+        // SAFETY: a live updater, freed once.
+        unsafe { dha_updater_free(updater) };
+        let toml = c"[update]\nca_bundle = \"/nonexistent/dha-ca.pem\"\n";
+        let rc =
+            open_configured(store.path(), "https://127.0.0.1:9/m", &targets, toml).unwrap_err();
+        assert_eq!(rc, dha_result::DHA_ERR_UPDATE_IO);
+        assert!(
+            last_error().contains("/nonexistent/dha-ca.pem"),
+            "{}",
+            last_error()
+        );
     }
 
     #[test]

@@ -6,6 +6,11 @@
 
 use dha_core::HostProbe;
 
+pub mod fsx;
+pub mod watch;
+
+pub use fsx::LinuxFsExtras;
+
 /// The live Linux host.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LinuxHost;

@@ -7,10 +7,14 @@
  *    download it with a progress callback, and check the file;
  * 2. expired-timestamp: refresh fails with DHA_ERR_UPDATE_EXPIRED, and the
  *    detail names the role;
- * 3. NULL arguments are refused; the frees accept NULL.
+ * 3. NULL arguments are refused; the frees accept NULL;
+ * 4. a repository made by the test driver (dha's repository tooling) with
+ *    a target of several MiB, LARGE_NAME: its download reports progress in
+ *    between, about once per MiB.
  *
  * Usage: updater GOOD_ROOT GOOD_METADATA_DIR GOOD_METADATA GOOD_TARGETS DEST
  *                EXPIRED_ROOT EXPIRED_METADATA_DIR EXPIRED_METADATA EXPIRED_TARGETS
+ *                LARGE_ROOT LARGE_METADATA_DIR LARGE_METADATA LARGE_TARGETS
  * (the *_METADATA_DIR are empty directories to initialise; the others are
  * the scenario's client/root.json, metadata/ and targets/).
  */
@@ -20,6 +24,10 @@
 #define HELLO_NAME "files/hello.txt"
 #define HELLO_LENGTH 25u
 #define HELLO_SHA256 "8346c3ce8634e3cb68d01bce3a186376bab5f4ea6c2fccab4bab2fea069c6963"
+
+/* The large target of case 4 (tests/tests/c_api.rs makes it). */
+#define LARGE_NAME "files/large.bin"
+#define LARGE_LENGTH (3u * 1024u * 1024u + 12345u)
 
 /* Reads a whole (small) file into a malloc'd buffer. */
 static uint8_t *read_file(const char *path, size_t *len) {
@@ -40,6 +48,7 @@ static uint8_t *read_file(const char *path, size_t *len) {
 /* What the progress callback saw. */
 struct progress {
     int calls;
+    int calls_between; /* with 0 < done < total */
     uint64_t last_done;
     uint64_t total;
     char target[64];
@@ -50,6 +59,9 @@ static void on_progress(void *userdata, const char *target, uint64_t done, uint6
     CHECK(target != NULL);
     CHECK(done <= total);
     CHECK(p->calls == 0 || done >= p->last_done);
+    if (done > 0 && done < total) {
+        p->calls_between++;
+    }
     snprintf(p->target, sizeof p->target, "%s", target);
     p->last_done = done;
     p->total = total;
@@ -83,7 +95,7 @@ static void good_repository(char **argv) {
     init_root(dir, root);
     dha_updater *updater = open_updater(dir, metadata, targets);
 
-    struct progress progress = {0, 0, 0, ""};
+    struct progress progress = {0, 0, 0, 0, ""};
     CHECK_RC(dha_updater_set_progress_callback(updater, on_progress, &progress), DHA_OK);
     CHECK_RC(dha_updater_refresh(updater), DHA_OK);
 
@@ -203,11 +215,33 @@ static void null_arguments(const char *dir, const char *metadata) {
     dha_target_free(NULL);
 }
 
+static void large_target(char **argv) {
+    const char *root = argv[10], *dir = argv[11], *metadata = argv[12], *targets = argv[13],
+               *dest = argv[5];
+    init_root(dir, root);
+    dha_updater *updater = open_updater(dir, metadata, targets);
+    struct progress progress = {0, 0, 0, 0, ""};
+    CHECK_RC(dha_updater_set_progress_callback(updater, on_progress, &progress), DHA_OK);
+    dha_target *target = NULL;
+    CHECK_RC(dha_updater_get_target(updater, LARGE_NAME, &target), DHA_OK);
+    CHECK(dha_target_length(target) == LARGE_LENGTH);
+    CHECK_RC(dha_updater_download_target(updater, target, dest), DHA_OK);
+    /* The start, at most one call per whole MiB received (3) but at least
+     * one, and the end. */
+    CHECK(progress.calls_between >= 1 && progress.calls_between <= 3);
+    CHECK(progress.calls == progress.calls_between + 2);
+    CHECK(progress.last_done == LARGE_LENGTH && progress.total == LARGE_LENGTH);
+    CHECK(strcmp(progress.target, LARGE_NAME) == 0);
+    dha_target_free(target);
+    dha_updater_free(updater);
+}
+
 int main(int argc, char **argv) {
-    CHECK(argc == 10);
+    CHECK(argc == 14);
     good_repository(argv);
     expired_repository(argv);
     null_arguments(argv[2], argv[3]);
+    large_target(argv);
     printf("ok updater\n");
     return 0;
 }

@@ -21,12 +21,14 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// Every C program of `tests/c/`, each run by one test below.
-const PROGRAMS: [&str; 5] = [
+const PROGRAMS: [&str; 7] = [
     "api_contract",
     "audit",
+    "integrity",
     "log_callback",
     "threads",
     "updater",
+    "updater_config",
 ];
 
 /// The directory holding a fresh `libdha.a` and `libdha.so`, built once per
@@ -291,6 +293,26 @@ fn updater_from_c() {
     let good_store = tempfile::tempdir().unwrap();
     let expired_store = tempfile::tempdir().unwrap();
     let dest = tempfile::tempdir().unwrap();
+    // A target of several MiB, in a repository signed now (the updater's
+    // clock is the system's), to see progress reported in between.
+    let large = tempfile::tempdir().unwrap();
+    let large_store = tempfile::tempdir().unwrap();
+    let large_bytes: Vec<u8> = (0..3 * 1024 * 1024 + 12345u32)
+        .map(|i| u8::try_from(i % 251).unwrap())
+        .collect();
+    let large_repo = {
+        use dha_core::Clock as _;
+        use dha_core::tuf::repo::{InitOptions, Repository};
+        let now = SystemClock.now();
+        let mut repo =
+            Repository::init(&large.path().join("repo"), &InitOptions::default(), now).unwrap();
+        let src = large.path().join("large.bin");
+        std::fs::write(&src, &large_bytes).unwrap();
+        repo.add_target(&src, "files/large.bin", None, None, now)
+            .unwrap();
+        repo.publish(now).unwrap();
+        repo
+    };
     let out = run(
         &exe,
         &[
@@ -303,9 +325,17 @@ fn updater_from_c() {
             expired_store.path(),
             &expired.join("metadata"),
             &expired.join("targets"),
+            &large_repo.metadata_dir().join("1.root.json"),
+            large_store.path(),
+            &large_repo.metadata_dir(),
+            &large_repo.targets_dir(),
         ],
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok updater"));
+    assert_eq!(
+        std::fs::read(dest.path().join("files/large.bin")).unwrap(),
+        large_bytes
+    );
     // The verified target, byte for byte, and the trusted metadata kept.
     assert_eq!(
         std::fs::read(dest.path().join("files/hello.txt")).unwrap(),
@@ -319,6 +349,84 @@ fn updater_from_c() {
     }
     // An expired timestamp is never stored (TUF 1.0.34 §5.4.4).
     assert!(!expired_store.path().join("snapshot.json").exists());
+}
+
+#[test]
+fn updater_config_from_c() {
+    // The [update] section of the configuration document reaches the
+    // updater: a hardware id makes a target for other hardware refused
+    // (tests/data/tuf/reference/hardware-id, made by python-tuf).
+    let exe = compile("updater_config");
+    let scenario = repo_dir().join("tests/data/tuf/reference/hardware-id");
+    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let out = run(
+        &exe,
+        &[
+            &scenario.join("client/root.json"),
+            &scenario.join("metadata"),
+            &scenario.join("targets"),
+            dirs[0].path(),
+            dirs[1].path(),
+            dirs[2].path(),
+            dirs[3].path(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok updater_config"));
+    // Refused for the configured hardware, accepted with the defaults.
+    assert!(!dirs[1].path().join("firmware/ct.bin").exists());
+    assert_eq!(
+        std::fs::read(dirs[1].path().join("firmware/mr.bin")).unwrap(),
+        std::fs::read(scenario.join("targets/firmware/mr.bin")).unwrap()
+    );
+    assert!(dirs[3].path().join("firmware/ct.bin").is_file());
+}
+
+#[test]
+fn integrity_from_c() {
+    // tests/c/integrity.c: keygen, init over a tree, checks, the change and
+    // progress callbacks, a tampered baseline, NULL arguments (its header
+    // comment lists the cases). The tree: a.txt (0644), sub/b.bin.
+    use std::os::unix::fs::PermissionsExt as _;
+    let exe = compile("integrity");
+    let tree = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let a = tree.path().join("a.txt");
+    std::fs::write(&a, b"alpha\n").unwrap();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::create_dir(tree.path().join("sub")).unwrap();
+    std::fs::write(tree.path().join("sub/b.bin"), [0u8, 1, 2, 0xff]).unwrap();
+    let out = run(&exe, &[tree.path(), work.path()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok integrity"));
+    // Restored from the known-good store that init filled.
+    assert_eq!(std::fs::read(&a).unwrap(), b"alpha\n");
+    assert!(work.path().join("store/objects").is_dir());
+
+    // The JSON of the check that found the change, as the C program saved it.
+    let json = std::fs::read_to_string(work.path().join("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(report["schema_version"].is_u64(), "{report}");
+    let changes = report["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{report}");
+    assert_eq!(changes[0]["path"], a.to_str().unwrap());
+    assert_eq!(changes[0]["kind"], "modified");
+    let attrs: BTreeSet<&str> = changes[0]["attrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["attr"].as_str().unwrap())
+        .collect();
+    assert!(
+        attrs.contains("perm") && attrs.contains("sha256"),
+        "{attrs:?}"
+    );
+    // The key files: private keys 0600.
+    for key in ["seal.key", "device.key", "other.key"] {
+        let mode = std::fs::metadata(work.path().join(key))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{key}");
+    }
 }
 
 #[test]

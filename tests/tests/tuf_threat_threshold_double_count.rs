@@ -55,3 +55,66 @@ fn same_key_listed_twice_is_refused() {
     assert!(r.repo.publish(reference_time()).is_err());
     assert!(!r.repo.metadata_dir().join("A.json").exists());
 }
+
+/// Root version 2 lists its root key under two key ids (the key object
+/// copied under a second id) with threshold 2, and carries the one key's
+/// signature under both ids. Each key counts once toward a threshold
+/// whatever id names it (TUF 1.0.34 §4.2 "a threshold of distinct keys";
+/// §5.3.5: the new root must be signed by its own threshold), so the
+/// updater refuses the rotation and keeps root 1. With threshold 1 the
+/// same document is accepted, so the refusal is the double count's.
+#[test]
+fn one_key_under_two_key_ids_counts_once() {
+    use dha_core::tuf::cjson::canonicalize;
+    use dha_core::tuf::keys::PrivateKey;
+    use dha_tests::tuf_support::BuiltRepo;
+    use serde_json::{Value, json};
+
+    /// `2.root.json` of `r`: root 1 with version 2, the root key also
+    /// listed as `alias`, root keyids `[id, alias]` with `threshold`,
+    /// signed once by the root key and the same signature under `alias`.
+    fn alias_root(r: &BuiltRepo, threshold: u64) -> Vec<u8> {
+        let meta = r.repo.metadata_dir();
+        let v1: Value =
+            serde_json::from_slice(&std::fs::read(meta.join("1.root.json")).unwrap()).unwrap();
+        let mut signed = v1["signed"].clone();
+        let id = signed["roles"]["root"]["keyids"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let alias = "a".repeat(64);
+        let key = signed["keys"][&id].clone();
+        signed["keys"][&alias] = key;
+        signed["roles"]["root"] = json!({"keyids": [id, alias], "threshold": threshold});
+        signed["version"] = json!(2);
+        let pem = std::fs::read_to_string(r.dir().join("keys/root-1.pem")).unwrap();
+        let signer = PrivateKey::from_pkcs8_pem(&pem, "ed25519", "ed25519").unwrap();
+        assert_eq!(signer.public_key().listed_id(), id);
+        let sig = signer.sign(&canonicalize(&signed).unwrap()).unwrap();
+        let doc = json!({
+            "signed": signed,
+            "signatures": [
+                {"keyid": id, "sig": sig.sig},
+                {"keyid": alias, "sig": sig.sig},
+            ],
+        });
+        serde_json::to_vec_pretty(&doc).unwrap()
+    }
+
+    let mut r = BuiltRepo::new();
+    r.publish();
+    let d = r.device();
+    let v2 = r.repo.metadata_dir().join("2.root.json");
+    std::fs::write(&v2, alias_root(&r, 2)).unwrap();
+    let err = assert_rejected_unchanged(&d, || d.refresh(r.dir()));
+    assert!(
+        matches!(&err, TufError::Threshold { role, valid: 1, threshold: 2 } if role == "root"),
+        "{err:?}"
+    );
+    assert_eq!(d.stored_version("root"), Some(1));
+
+    // The control: the same aliasing with threshold 1 is a valid root 2.
+    std::fs::write(&v2, alias_root(&r, 1)).unwrap();
+    let _ = d.refresh(r.dir());
+    assert_eq!(d.stored_version("root"), Some(2));
+}

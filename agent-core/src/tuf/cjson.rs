@@ -18,6 +18,7 @@
 
 use super::TufError;
 use serde_json::Value;
+use std::io::Write as _;
 
 /// The canonical encoding of `v`.
 pub fn canonicalize(v: &Value) -> Result<Vec<u8>, TufError> {
@@ -32,10 +33,12 @@ fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), TufError> {
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
+            // `write!` into the buffer: no string allocated per number.
+            // Writing to a Vec cannot fail.
             if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
+                let _ = write!(out, "{i}");
             } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
+                let _ = write!(out, "{u}");
             } else {
                 return Err(TufError::Canonical(format!("{n} is not an integer")));
             }
@@ -52,16 +55,16 @@ fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), TufError> {
             out.push(b']');
         }
         Value::Object(m) => {
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             out.push(b'{');
-            for (i, (k, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(k, out);
-                out.push(b':');
-                write(item, out)?;
+            // serde_json's map (without its `preserve_order` feature) is a
+            // BTreeMap, whose order is byte order already; sort only if a
+            // build ever enables insertion order.
+            if m.keys().is_sorted_by(|a, b| a.as_bytes() <= b.as_bytes()) {
+                write_entries(m.iter(), out)?;
+            } else {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                write_entries(entries.into_iter(), out)?;
             }
             out.push(b'}');
         }
@@ -69,14 +72,39 @@ fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), TufError> {
     Ok(())
 }
 
+/// `"key":value` pairs, in the order given, joined by `,`.
+fn write_entries<'v>(
+    entries: impl Iterator<Item = (&'v String, &'v Value)>,
+    out: &mut Vec<u8>,
+) -> Result<(), TufError> {
+    for (i, (k, item)) in entries.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, out);
+        out.push(b':');
+        write(item, out)?;
+    }
+    Ok(())
+}
+
 fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    for b in s.bytes() {
-        if b == b'"' || b == b'\\' {
-            out.push(b'\\');
+    // Copy the runs between characters to escape in one go.
+    let mut rest = s.as_bytes();
+    while let Some(at) = rest.iter().position(|&b| b == b'"' || b == b'\\') {
+        let (run, tail) = rest.split_at(at);
+        out.extend_from_slice(run);
+        out.push(b'\\');
+        // `tail` starts with the character to escape (found at `at`).
+        if let Some((&c, after)) = tail.split_first() {
+            out.push(c);
+            rest = after;
+        } else {
+            rest = tail;
         }
-        out.push(b);
     }
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 

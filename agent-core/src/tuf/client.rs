@@ -539,6 +539,16 @@ impl<'c> Updater<'c> {
     /// kept for [`Updater::get_target_info`]; on error none is, and the store
     /// keeps only what passed every check.
     pub fn refresh(&mut self) -> Result<(), TufError> {
+        let cycle = self.run_cycle();
+        // The roles stored in the cycle become durable here, in one
+        // directory sync, before the cycle reports anything (store module
+        // documentation, "When the directory is synced").
+        let synced = self.store.sync();
+        cycle.and(synced)
+    }
+
+    /// [`Updater::refresh`] before its final directory sync.
+    fn run_cycle(&mut self) -> Result<(), TufError> {
         self.cycle = None;
         // §5.1: "Record the time at which the update began as the fixed
         // update start time", read once for the whole cycle.
@@ -696,8 +706,9 @@ impl<'c> Updater<'c> {
                 role: "timestamp".to_owned(),
             });
         }
-        // §5.4.5: persist, only now that every check passed.
-        self.store.store("timestamp", &bytes)?;
+        // §5.4.5: persist, only now that every check passed (the directory
+        // is synced once at the end of the cycle: `TrustedStore::sync`).
+        self.store.store_deferred("timestamp", &bytes)?;
         Ok(new)
     }
 
@@ -761,7 +772,7 @@ impl<'c> Updater<'c> {
             });
         }
         // §5.5.7: persist.
-        self.store.store("snapshot", &bytes)?;
+        self.store.store_deferred("snapshot", &bytes)?;
         Ok(new)
     }
 
@@ -807,7 +818,7 @@ impl<'c> Updater<'c> {
             });
         }
         // §5.6.6: persist.
-        self.store.store(role, &bytes)?;
+        self.store.store_deferred(role, &bytes)?;
         Ok(new)
     }
 
@@ -851,8 +862,12 @@ impl<'c> Updater<'c> {
             target: name.to_owned(),
         })?;
         let found = self.search(&mut cycle, name);
+        // Delegated roles stored by the search become durable before the
+        // lookup reports anything.
+        let synced = self.store.sync();
         let consistent_snapshot = self.root.signed.consistent_snapshot;
         self.cycle = Some(cycle);
+        let found = found.and_then(|f| synced.map(|()| f));
         let (file, role) = found?.ok_or_else(|| TufError::TargetNotFound {
             target: name.to_owned(),
         })?;
@@ -983,6 +998,23 @@ impl<'c> Updater<'c> {
         info: &TargetInfo,
         dest_dir: &Path,
     ) -> Result<PathBuf, TufError> {
+        self.download_target_with_progress(info, dest_dir, &mut |_, _| {})
+    }
+
+    /// [`Updater::download_target`], reporting progress to
+    /// `progress(done, total)` as [`target::download_target_with_progress`]
+    /// describes: on the calling thread, at most once per
+    /// [`target::PROGRESS_STEP`] bytes received with `done < total`, and once
+    /// with `done == total` when the verified file is in place (before the
+    /// release-counter floor is raised; if that fails, the call still
+    /// fails). Nothing is reported when a check refuses the target before
+    /// the download.
+    pub fn download_target_with_progress(
+        &mut self,
+        info: &TargetInfo,
+        dest_dir: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<PathBuf, TufError> {
         // Issue 3 threat list: a target name escaping the output directory.
         target_components(&info.name)?;
         self.check_hardware(info)?;
@@ -1004,13 +1036,14 @@ impl<'c> Updater<'c> {
             _ => {}
         }
         // §5.7.2, §5.7.3: fetch up to the listed length, check every hash.
-        let outcome = target::download_target(
+        let outcome = target::download_target_with_progress(
             self.targets.as_ref(),
             &info.url_path(),
             dest_dir,
             &info.name,
             info.file.length,
             &info.file.hashes,
+            progress,
         )?;
         if let Some(offered) = counter {
             self.floors.raise_floor(&info.name, offered)?;

@@ -85,14 +85,20 @@ impl<T: Signed> Metadata<T> {
         let top = serde_json::from_slice::<StrictValue>(bytes)
             .map_err(|e| malformed(role, format!("not valid JSON: {e}")))?
             .0;
-        let top = as_object(role, "metadata", &top)?;
-        let signed_raw = get(role, "", top, "signed")?;
-        as_object(role, "signed", signed_raw)?;
-        let signatures = parse_signatures(role, get(role, "", top, "signatures")?)?;
-        let signed = T::from_signed(role, signed_raw)?;
+        let Value::Object(mut top) = top else {
+            return Err(malformed(role, "metadata: must be an object"));
+        };
+        as_object(role, "signed", get(role, "", &top, "signed")?)?;
+        let signatures = parse_signatures(role, get(role, "", &top, "signatures")?)?;
+        // Moved out of the parsed document, not copied: `signed` is the
+        // larger part of the metadata (a snapshot lists every role).
+        let signed_raw = top
+            .remove("signed")
+            .ok_or_else(|| malformed(role, "signed: missing"))?;
+        let signed = T::from_signed(role, &signed_raw)?;
         Ok(Metadata {
             signed,
-            signed_raw: signed_raw.clone(),
+            signed_raw,
             signatures,
         })
     }
@@ -274,7 +280,7 @@ impl Signed for Snapshot {
         let meta_value = as_object(role, "signed.meta", get(role, "signed", m, "meta")?)?;
         let mut meta = BTreeMap::new();
         for (name, v) in meta_value {
-            let file = parse_meta_file(role, &format!("signed.meta.{name}"), v)?;
+            let file = parse_meta_file(role, Sub("signed.meta", name), v)?;
             meta.insert(name.clone(), file);
         }
         Ok(Snapshot { common, meta })
@@ -360,18 +366,12 @@ impl Signed for Targets {
         let tv = as_object(role, "signed.targets", get(role, "signed", m, "targets")?)?;
         let mut targets = BTreeMap::new();
         for (name, v) in tv {
-            let path = format!("signed.targets.{name}");
-            let t = as_object(role, &path, v)?;
-            let length = parse_u64(
-                role,
-                &format!("{path}.length"),
-                get(role, &path, t, "length")?,
-            )?;
-            let hashes = parse_hashes(
-                role,
-                &format!("{path}.hashes"),
-                get(role, &path, t, "hashes")?,
-            )?;
+            // Field paths are formatted only for an error message: a bin
+            // can list thousands of targets.
+            let path = Sub("signed.targets", name);
+            let t = as_object(role, path, v)?;
+            let length = parse_u64(role, Sub(path, "length"), get(role, path, t, "length")?)?;
+            let hashes = parse_hashes(role, Sub(path, "hashes"), get(role, path, t, "hashes")?)?;
             targets.insert(
                 name.clone(),
                 TargetFile {
@@ -406,28 +406,59 @@ fn malformed(role: &str, message: impl Into<String>) -> TufError {
     }
 }
 
-fn as_object<'v>(role: &str, path: &str, v: &'v Value) -> Result<&'v Map<String, Value>, TufError> {
+/// The path of a field below `self.0`, `parent.key`, formatted only when an
+/// error message needs it.
+#[derive(Clone, Copy)]
+struct Sub<'k, P>(P, &'k str);
+
+impl<P: fmt::Display> fmt::Display for Sub<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// The path of item `self.1` of the list at `self.0`, `list[index]`,
+/// formatted only when an error message needs it.
+#[derive(Clone, Copy)]
+struct At<P>(P, usize);
+
+impl<P: fmt::Display> fmt::Display for At<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
+fn as_object<'v>(
+    role: &str,
+    path: impl fmt::Display,
+    v: &'v Value,
+) -> Result<&'v Map<String, Value>, TufError> {
     v.as_object()
         .ok_or_else(|| malformed(role, format!("{path}: must be an object")))
 }
 
-fn as_array<'v>(role: &str, path: &str, v: &'v Value) -> Result<&'v Vec<Value>, TufError> {
+fn as_array<'v>(
+    role: &str,
+    path: impl fmt::Display,
+    v: &'v Value,
+) -> Result<&'v Vec<Value>, TufError> {
     v.as_array()
         .ok_or_else(|| malformed(role, format!("{path}: must be a list")))
 }
 
-fn as_str<'v>(role: &str, path: &str, v: &'v Value) -> Result<&'v str, TufError> {
+fn as_str<'v>(role: &str, path: impl fmt::Display, v: &'v Value) -> Result<&'v str, TufError> {
     v.as_str()
         .ok_or_else(|| malformed(role, format!("{path}: must be a string")))
 }
 
 fn get<'v>(
     role: &str,
-    parent: &str,
+    parent: impl fmt::Display,
     m: &'v Map<String, Value>,
     key: &str,
 ) -> Result<&'v Value, TufError> {
     m.get(key).ok_or_else(|| {
+        let parent = parent.to_string();
         let path = if parent.is_empty() {
             key.to_owned()
         } else {
@@ -438,7 +469,7 @@ fn get<'v>(
 }
 
 /// A non-negative JSON integer (TUF lengths and versions).
-fn parse_u64(role: &str, path: &str, v: &Value) -> Result<u64, TufError> {
+fn parse_u64(role: &str, path: impl fmt::Display, v: &Value) -> Result<u64, TufError> {
     if let Some(n) = v.as_u64() {
         return Ok(n);
     }
@@ -451,7 +482,7 @@ fn parse_u64(role: &str, path: &str, v: &Value) -> Result<u64, TufError> {
 }
 
 /// A version: an integer of at least 1 (TUF 1.0.34 §4.2, §4.4).
-fn parse_version(role: &str, path: &str, v: &Value) -> Result<u64, TufError> {
+fn parse_version(role: &str, path: impl fmt::Display + Copy, v: &Value) -> Result<u64, TufError> {
     match parse_u64(role, path, v)? {
         0 => Err(malformed(
             role,
@@ -463,7 +494,12 @@ fn parse_version(role: &str, path: &str, v: &Value) -> Result<u64, TufError> {
 
 /// A threshold: an integer of at least 1 (TUF 1.0.34 §4.3). `owner` is the
 /// role the threshold belongs to.
-fn parse_threshold(role: &str, owner: &str, path: &str, v: &Value) -> Result<u64, TufError> {
+fn parse_threshold(
+    role: &str,
+    owner: &str,
+    path: impl fmt::Display,
+    v: &Value,
+) -> Result<u64, TufError> {
     if let Some(n) = v.as_i64() {
         if n < 1 {
             return Err(TufError::InvalidThreshold {
@@ -475,11 +511,15 @@ fn parse_threshold(role: &str, owner: &str, path: &str, v: &Value) -> Result<u64
     parse_u64(role, path, v)
 }
 
-fn parse_string_list(role: &str, path: &str, v: &Value) -> Result<Vec<String>, TufError> {
+fn parse_string_list(
+    role: &str,
+    path: impl fmt::Display + Copy,
+    v: &Value,
+) -> Result<Vec<String>, TufError> {
     as_array(role, path, v)?
         .iter()
         .enumerate()
-        .map(|(i, item)| as_str(role, &format!("{path}[{i}]"), item).map(str::to_owned))
+        .map(|(i, item)| as_str(role, At(path, i), item).map(str::to_owned))
         .collect()
 }
 
@@ -505,7 +545,7 @@ fn parse_role_keys(
     let threshold = parse_threshold(
         role,
         owner,
-        &format!("{path}.threshold"),
+        Sub(&path, "threshold"),
         get(role, path, m, "threshold")?,
     )?;
     Ok(RoleKeys { keyids, threshold })
@@ -591,34 +631,30 @@ fn parse_keys(role: &str, path: &str, v: &Value) -> Result<BTreeMap<String, Valu
         let k = as_object(role, &kpath, key)?;
         as_str(
             role,
-            &format!("{kpath}.keytype"),
+            Sub(&kpath, "keytype"),
             get(role, &kpath, k, "keytype")?,
         )?;
-        as_str(
-            role,
-            &format!("{kpath}.scheme"),
-            get(role, &kpath, k, "scheme")?,
-        )?;
-        as_object(
-            role,
-            &format!("{kpath}.keyval"),
-            get(role, &kpath, k, "keyval")?,
-        )?;
+        as_str(role, Sub(&kpath, "scheme"), get(role, &kpath, k, "scheme")?)?;
+        as_object(role, Sub(&kpath, "keyval"), get(role, &kpath, k, "keyval")?)?;
         keys.insert(id.clone(), key.clone());
     }
     Ok(keys)
 }
 
 /// `hashes`: a non-empty object of algorithm → hex digest (TUF 1.0.34 §4.4, §4.5).
-fn parse_hashes(role: &str, path: &str, v: &Value) -> Result<BTreeMap<String, String>, TufError> {
+fn parse_hashes(
+    role: &str,
+    path: impl fmt::Display + Copy,
+    v: &Value,
+) -> Result<BTreeMap<String, String>, TufError> {
     let m = as_object(role, path, v)?;
     if m.is_empty() {
         return Err(malformed(role, format!("{path}: must not be empty")));
     }
     let mut hashes = BTreeMap::new();
     for (alg, h) in m {
-        let hpath = format!("{path}.{alg}");
-        let h = as_str(role, &hpath, h)?;
+        let hpath = Sub(path, alg);
+        let h = as_str(role, hpath, h)?;
         if h.is_empty() || h.len() % 2 != 0 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(malformed(
                 role,
@@ -630,20 +666,20 @@ fn parse_hashes(role: &str, path: &str, v: &Value) -> Result<BTreeMap<String, St
     Ok(hashes)
 }
 
-fn parse_meta_file(role: &str, path: &str, v: &Value) -> Result<MetaFile, TufError> {
+fn parse_meta_file(
+    role: &str,
+    path: impl fmt::Display + Copy,
+    v: &Value,
+) -> Result<MetaFile, TufError> {
     let m = as_object(role, path, v)?;
-    let version = parse_version(
-        role,
-        &format!("{path}.version"),
-        get(role, path, m, "version")?,
-    )?;
+    let version = parse_version(role, Sub(path, "version"), get(role, path, m, "version")?)?;
     let length = match m.get("length") {
         None => None,
-        Some(l) => Some(parse_u64(role, &format!("{path}.length"), l)?),
+        Some(l) => Some(parse_u64(role, Sub(path, "length"), l)?),
     };
     let hashes = match m.get("hashes") {
         None => None,
-        Some(h) => Some(parse_hashes(role, &format!("{path}.hashes"), h)?),
+        Some(h) => Some(parse_hashes(role, Sub(path, "hashes"), h)?),
     };
     Ok(MetaFile {
         version,
@@ -688,7 +724,7 @@ fn parse_delegated_roles(role: &str, v: &Value) -> Result<Vec<DelegatedRole>, Tu
     for (i, item) in list.iter().enumerate() {
         let path = format!("signed.delegations.roles[{i}]");
         let m = as_object(role, &path, item)?;
-        let name = as_str(role, &format!("{path}.name"), get(role, &path, m, "name")?)?;
+        let name = as_str(role, Sub(&path, "name"), get(role, &path, m, "name")?)?;
         if name.is_empty() || TOP_LEVEL_ROLES.contains(&name) {
             return Err(malformed(
                 role,
@@ -709,13 +745,13 @@ fn parse_delegated_roles(role: &str, v: &Value) -> Result<Vec<DelegatedRole>, Tu
         // `path_hash_prefixes`, never both; the reference also requires one.
         let paths = match m.get("paths") {
             None => None,
-            Some(p) => Some(parse_string_list(role, &format!("{path}.paths"), p)?),
+            Some(p) => Some(parse_string_list(role, Sub(&path, "paths"), p)?),
         };
         let path_hash_prefixes = match m.get("path_hash_prefixes") {
             None => None,
             Some(p) => Some(parse_string_list(
                 role,
-                &format!("{path}.path_hash_prefixes"),
+                Sub(&path, "path_hash_prefixes"),
                 p,
             )?),
         };
@@ -768,12 +804,8 @@ fn parse_signatures(role: &str, v: &Value) -> Result<Vec<Signature>, TufError> {
     for (i, item) in list.iter().enumerate() {
         let path = format!("signatures[{i}]");
         let m = as_object(role, &path, item)?;
-        let keyid = as_str(
-            role,
-            &format!("{path}.keyid"),
-            get(role, &path, m, "keyid")?,
-        )?;
-        let sig = as_str(role, &format!("{path}.sig"), get(role, &path, m, "sig")?)?;
+        let keyid = as_str(role, Sub(&path, "keyid"), get(role, &path, m, "keyid")?)?;
+        let sig = as_str(role, Sub(&path, "sig"), get(role, &path, m, "sig")?)?;
         // The reference refuses two signatures claiming one key id.
         if !seen.insert(keyid) {
             return Err(malformed(
@@ -855,10 +887,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let StrictValue(v) = map.next_value()?;
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate key {key:?}")));
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format!("duplicate key {:?}", slot.key())));
+                }
             }
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }

@@ -6,8 +6,25 @@
 //! delegated role), as the reference client does (python-tuf
 //! `ngclient.Updater._persist_metadata`). They are the client's trusted
 //! state at the next start (TUF 1.0.34 §5.2, §5.3.1, §5.4.3, §5.5.3,
-//! §5.6.3). Every write goes through [`crate::durable::write_atomic`], so a
-//! power cut leaves either the old or the new bytes.
+//! §5.6.3). Every write replaces a file atomically (content fsynced, then
+//! renamed: [`crate::durable`]), so a power cut leaves either the old or the
+//! new bytes of a role, never an empty or partial file.
+//!
+//! ## When the directory is synced
+//!
+//! [`TrustedStore::store`] (used for `root`, the trust anchor) also fsyncs
+//! the directory before returning. [`TrustedStore::store_deferred`] (used
+//! for timestamp, snapshot, targets and delegated roles) leaves that to one
+//! [`TrustedStore::sync`] at the end of the client's refresh or lookup,
+//! which does not return success before it. This does not weaken rollback
+//! protection: the rename of a file that has not passed every check never
+//! happens (nothing trusted is overwritten by something not verified), and
+//! a crash before the directory sync can only lose renames, that is, leave
+//! some roles at the version trusted before the interrupted cycle. Every
+//! role's file then still holds a version that passed every check when it
+//! was written, at least as new as at the start of that cycle, and the next
+//! cycle's rollback checks (§5.4.3, §5.5.5) compare against it. The same
+//! state follows a crash just before the write with a sync per file.
 //!
 //! [`TargetFloors`] is the device addition in the spirit of Uptane (issue 3):
 //! a release counter per target name, persisted durably, that may never
@@ -18,6 +35,8 @@ use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::TufError;
 use crate::durable;
@@ -110,6 +129,9 @@ fn read_capped(path: &Path, cap: u64) -> Result<Option<Vec<u8>>, TufError> {
 pub struct TrustedStore {
     dir: PathBuf,
     max_file_bytes: u64,
+    /// Whether a [`TrustedStore::store_deferred`] rename awaits
+    /// [`TrustedStore::sync`] (shared by clones: one directory).
+    unsynced: Arc<AtomicBool>,
 }
 
 impl TrustedStore {
@@ -120,11 +142,22 @@ impl TrustedStore {
     /// example the largest of the [`crate::tuf::Limits`] byte bounds and any
     /// larger length a parent role gives).
     pub fn open(dir: &Path, max_file_bytes: u64) -> Result<Self, TufError> {
-        fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
-        durable::remove_stale_temporaries(dir).map_err(|e| io_err(dir, &e))?;
+        // A directory created here holds no temporaries to sweep.
+        let created = match fs::create_dir(dir) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(_) => {
+                fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+                true
+            }
+        };
+        if !created {
+            durable::remove_stale_temporaries(dir).map_err(|e| io_err(dir, &e))?;
+        }
         Ok(TrustedStore {
             dir: dir.to_path_buf(),
             max_file_bytes,
+            unsynced: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -151,6 +184,17 @@ impl TrustedStore {
     /// §5.3.8, §5.4.5, §5.5.7, §5.6.6); this module cannot tell. On error
     /// the previous bytes are left in place.
     pub fn store(&self, role: &str, bytes: &[u8]) -> Result<(), TufError> {
+        self.store_deferred(role, bytes)?;
+        self.sync()
+    }
+
+    /// [`TrustedStore::store`] without the directory fsync: the file is
+    /// replaced atomically with fsynced content, but the replacement is
+    /// durable only once [`TrustedStore::sync`] has returned (see the
+    /// module documentation for why this keeps rollback protection). The
+    /// same preconditions as [`TrustedStore::store`]; on error the previous
+    /// bytes are left in place.
+    pub fn store_deferred(&self, role: &str, bytes: &[u8]) -> Result<(), TufError> {
         let path = self.path(role)?;
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > self.max_file_bytes {
             return Err(TufError::TooLarge {
@@ -158,7 +202,22 @@ impl TrustedStore {
                 limit: self.max_file_bytes,
             });
         }
-        durable::write_atomic(&path, bytes, Some(FILE_MODE)).map_err(|e| io_err(&path, &e))
+        // Marked before the rename, so a failure after it still syncs.
+        self.unsynced.store(true, Ordering::SeqCst);
+        durable::write_atomic_defer_dir_sync(&path, bytes, Some(FILE_MODE))
+            .map_err(|e| io_err(&path, &e))
+    }
+
+    /// Makes every replacement since the last sync durable (one fsync of
+    /// the directory); nothing to do when there was none.
+    pub fn sync(&self) -> Result<(), TufError> {
+        if self.unsynced.swap(false, Ordering::SeqCst) {
+            if let Err(e) = durable::sync_dir(&self.dir) {
+                self.unsynced.store(true, Ordering::SeqCst);
+                return Err(io_err(&self.dir, &e));
+            }
+        }
+        Ok(())
     }
 
     /// Deletes what is stored for `role` (nothing stored is not an error).
@@ -167,7 +226,10 @@ impl TrustedStore {
     pub fn remove(&self, role: &str) -> Result<(), TufError> {
         let path = self.path(role)?;
         match fs::remove_file(&path) {
-            Ok(()) => durable::sync_dir(&self.dir).map_err(|e| io_err(&self.dir, &e)),
+            Ok(()) => {
+                self.unsynced.store(true, Ordering::SeqCst);
+                self.sync()
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err(&path, &e)),
         }
@@ -342,6 +404,26 @@ mod tests {
         let outside: Vec<_> = fs::read_dir(d.path()).unwrap().collect();
         assert_eq!(outside.len(), 1);
         assert!(!Path::new("/etc/passwd.json").exists());
+    }
+
+    #[test]
+    fn deferred_writes_are_read_back_and_synced_once() {
+        let d = tempfile::tempdir().unwrap();
+        let s = TrustedStore::open(d.path(), CAP).unwrap();
+        s.sync().unwrap();
+        s.store_deferred("timestamp", b"t1").unwrap();
+        s.store_deferred("snapshot", b"s1").unwrap();
+        assert!(s.unsynced.load(Ordering::SeqCst));
+        assert_eq!(s.load("timestamp").unwrap().unwrap(), b"t1");
+        s.sync().unwrap();
+        assert!(!s.unsynced.load(Ordering::SeqCst));
+        s.sync().unwrap();
+        assert!(matches!(
+            s.store_deferred(".dha-tmp-x", b"y"),
+            Err(TufError::UnsafeName { .. })
+        ));
+        // Only the two role files, no temporary left.
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub fn fetch_limited<'a>(
     Ok(SizeLimited::new(inner, path, max_len))
 }
 
+/// The most [`fetch_bytes`] reserves before reading (bytes).
+const PREALLOC_LIMIT: u64 = 256 * 1024;
+
 /// Reads a whole file of at most `max_len` bytes through [`fetch_limited`]
 /// (for metadata, which is parsed in memory).
 pub fn fetch_bytes(
@@ -57,7 +60,11 @@ pub fn fetch_bytes(
     max_len: u64,
 ) -> Result<Vec<u8>, TufError> {
     let mut reader = fetch_limited(transport, path, max_len)?;
-    let mut out = Vec::new();
+    // Room for the whole file when the bound is a listed length (the usual
+    // case), so it is read without regrowing; no more than
+    // `PREALLOC_LIMIT` up front, whatever the bound.
+    let prealloc = usize::try_from(max_len.min(PREALLOC_LIMIT)).unwrap_or(0);
+    let mut out = Vec::with_capacity(prealloc);
     reader
         .read_to_end(&mut out)
         .map_err(|e| io_error_to_tuf(e, path))?;
@@ -200,6 +207,38 @@ impl LocalDirTransport {
             .unwrap_or(false)
         {
             return Err(unsafe_name("escapes the repository directory"));
+        }
+        // The base is canonical and every component of `path` is a plain
+        // name, so `joined` can only lead elsewhere through a symbolic link
+        // among those components. One `lstat` per component below the base
+        // (usually one: metadata sits at the top) finds whether there is
+        // any; only then is the whole path resolved (`canonicalize` costs a
+        // `readlink` for every component from `/`).
+        let mut here = self.base.clone();
+        let mut linked = false;
+        for part in path.split('/') {
+            here.push(part);
+            match here.symlink_metadata() {
+                Ok(md) if md.file_type().is_symlink() => {
+                    linked = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(TufError::NotFound {
+                        path: path.to_owned(),
+                    });
+                }
+                // Not a directory, or another failure: let the full
+                // resolution below report it.
+                Err(_) => {
+                    linked = true;
+                    break;
+                }
+            }
+        }
+        if !linked {
+            return Ok(joined);
         }
         let real = match joined.canonicalize() {
             Ok(p) => p,
@@ -372,6 +411,24 @@ mod tests {
             fetch_bytes(&t, "up/secret", 100),
             Err(TufError::UnsafeName { .. })
         ));
+    }
+
+    /// The fast path (no symbolic link below the base) and the slow one (a
+    /// link somewhere in the path) give the same answers.
+    #[test]
+    fn a_linked_directory_inside_the_base_works_and_a_file_path_is_not_a_directory() {
+        let (d, t) = repo();
+        let r = d.path().join("repo");
+        fs::create_dir(r.join("real")).unwrap();
+        fs::write(r.join("real/1.bin.json"), b"bin").unwrap();
+        std::os::unix::fs::symlink("real", r.join("linked")).unwrap();
+        assert_eq!(fetch_bytes(&t, "real/1.bin.json", 100).unwrap(), b"bin");
+        assert_eq!(fetch_bytes(&t, "linked/1.bin.json", 100).unwrap(), b"bin");
+        assert!(matches!(
+            fetch_bytes(&t, "linked/none.json", 100),
+            Err(TufError::NotFound { .. })
+        ));
+        assert!(fetch_bytes(&t, "root.json/x", 100).is_err());
     }
 
     #[test]

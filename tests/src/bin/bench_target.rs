@@ -24,13 +24,21 @@
 //! - `floor 64K`, `floor 1M`: what `download_target` does, without the
 //!   library: read, ring SHA-256 and write in one loop through a 64 KiB or
 //!   1 MiB buffer, then fsync (the floor of a one-thread download, and
-//!   whether the buffer size matters).
+//!   whether the buffer size matters);
+//! - `floor 2T`: what the pipelined `download_target` does (target.rs,
+//!   "The pipeline"), without the library: this thread reads and hashes
+//!   into `CHUNKS` buffers of `CHUNK_BYTES`, a writer thread writes them
+//!   and hands them back, then fsync (the floor of a two-stage download).
+//!
+//! `download_target` runs its stages one after the other when
+//! `available_parallelism()` is 1 (e.g. under `taskset -c 0`): compare it
+//! with `floor 64K` there.
 //!
 //! A benchmark, not a test: nothing here asserts on time (DESIGN.md "Testing").
 //! Goals (issue 3): download / openssl throughput ratio at least 0.9, peak
 //! memory at most 16 MiB and flat as the target grows.
 
-use dha_core::tuf::target::download_target;
+use dha_core::tuf::target::{CHUNK_BYTES, CHUNKS, download_target};
 use dha_core::tuf::transport::LocalDirTransport;
 use sha2::Digest as _;
 use std::collections::BTreeMap;
@@ -39,14 +47,15 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
 /// The name of the target file in the source directory.
 const TARGET_NAME: &str = "target.bin";
-/// The read buffer of the in-process hash and copy loops: the same as
-/// `download_target`'s.
+/// The read buffer of the in-process hash and copy loops (the one-thread
+/// `download_target` of before the pipeline used the same).
 const BUFFER_BYTES: usize = 64 * 1024;
 const MIB: u64 = 1024 * 1024;
 
@@ -110,7 +119,7 @@ fn real_main() -> Res<()> {
         base.display(),
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>7} {:>10} {:>10} {:>11} {:>10} {:>10} {:>9} {:>9}",
+        "{:>8} {:>10} {:>10} {:>7} {:>10} {:>10} {:>11} {:>10} {:>10} {:>10} {:>9} {:>9}",
         "MiB",
         "openssl",
         "download",
@@ -120,13 +129,14 @@ fn real_main() -> Res<()> {
         "copy+fsync",
         "floor 64K",
         "floor 1M",
+        "floor 2T",
         "peak MiB",
         "+call MiB"
     );
     for &size_mib in &sizes_mib {
         let row = bench_size(&base, size_mib, runs)?;
         println!(
-            "{:>8} {:>10.0} {:>10.0} {:>7.2} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>10.0} {:>9.1} {:>9.1}",
+            "{:>8} {:>10.0} {:>10.0} {:>7.2} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>10.0} {:>10.0} {:>9.1} {:>9.1}",
             size_mib,
             row.openssl,
             row.download,
@@ -136,6 +146,7 @@ fn real_main() -> Res<()> {
             row.copy,
             row.floor_64k,
             row.floor_1m,
+            row.floor_2t,
             kib_to_mib(row.hwm_kib),
             kib_to_mib(row.hwm_kib.saturating_sub(row.base_kib)),
         );
@@ -157,6 +168,7 @@ struct Row {
     copy: f64,
     floor_64k: f64,
     floor_1m: f64,
+    floor_2t: f64,
     hwm_kib: u64,
     base_kib: u64,
 }
@@ -182,6 +194,7 @@ fn bench_size(base: &Path, size_mib: u64, runs: usize) -> Res<Row> {
     let mut copy = Vec::new();
     let mut floor_64k = Vec::new();
     let mut floor_1m = Vec::new();
+    let mut floor_2t = Vec::new();
     let (mut hwm_kib, mut base_kib) = (0u64, 0u64);
     for run in 0..runs {
         let (got, t) = openssl_sha256(&file)?;
@@ -231,6 +244,10 @@ fn bench_size(base: &Path, size_mib: u64, runs: usize) -> Res<Row> {
             hash_copy_fsync(&file, &copy_path, &sha256, 1 << 20)
         })?);
         fs::remove_file(&copy_path)?;
+        floor_2t.push(time(|| {
+            pipelined_fsync(&file, &copy_path, &sha256, CHUNK_BYTES, CHUNKS)
+        })?);
+        fs::remove_file(&copy_path)?;
     }
     let mibs = |t: &mut Vec<Duration>| {
         let secs = median(t).as_secs_f64();
@@ -248,6 +265,7 @@ fn bench_size(base: &Path, size_mib: u64, runs: usize) -> Res<Row> {
         copy: mibs(&mut copy),
         floor_64k: mibs(&mut floor_64k),
         floor_1m: mibs(&mut floor_1m),
+        floor_2t: mibs(&mut floor_2t),
         hwm_kib,
         base_kib,
     })
@@ -389,6 +407,51 @@ fn hash_copy_fsync(from: &Path, to: &Path, want: &str, buffer: usize) -> Res<()>
     }
     out.sync_all()?;
     check(&hex(ctx.finish().as_ref()), want, "floor")
+}
+
+/// `download_target`'s two-stage pipeline without the library: this thread
+/// reads and hashes (ring) into `chunks` buffers of `chunk` bytes, a writer
+/// thread writes them and hands them back, then fsync.
+fn pipelined_fsync(from: &Path, to: &Path, want: &str, chunk: usize, chunks: usize) -> Res<()> {
+    let mut input = File::open(from)?;
+    let mut out = File::create(to)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    std::thread::scope(|s| -> Res<()> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(chunks);
+        let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+        let out = &mut out;
+        let writer = s.spawn(move || -> std::io::Result<()> {
+            for buf in full_rx {
+                out.write_all(&buf)?;
+                let _ = free_tx.send(buf);
+            }
+            Ok(())
+        });
+        let mut allocated = 0;
+        loop {
+            let mut buf = match free_rx.try_recv() {
+                Ok(b) => b,
+                Err(_) if allocated < chunks => {
+                    allocated += 1;
+                    Vec::new()
+                }
+                Err(_) => free_rx.recv()?,
+            };
+            buf.resize(chunk, 0);
+            let n = input.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            ctx.update(&buf);
+            full_tx.send(buf)?;
+        }
+        drop(full_tx);
+        writer.join().map_err(|_| "writer panicked")??;
+        Ok(())
+    })?;
+    out.sync_all()?;
+    check(&hex(ctx.finish().as_ref()), want, "floor 2T")
 }
 
 fn check(got: &str, want: &str, who: &str) -> Res<()> {

@@ -92,12 +92,17 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10, help="timed runs (10)")
     ap.add_argument("--target", help="target to look up (default: bench.json's lookup)")
     ap.add_argument("--store-dir", help="where the metadata directories go (default: $TMPDIR)")
+    ap.add_argument("--once", action="store_true",
+                    help="one run, no warm-up, no output: for timing a whole cold process")
     args = ap.parse_args()
     bench = json.loads((args.repo / "bench.json").read_text())
     FixedClock.reference = _dt.datetime.fromisoformat(
         bench["reference_time"].replace("Z", "+00:00"))
     target = args.target or bench["lookup"]
     root = (args.repo / "client" / "root.json").read_bytes()
+    if args.once:
+        one_run(args.repo, root, target, args.store_dir)
+        return 0
     one_run(args.repo, root, target, args.store_dir)  # warm-up
     times = []
     for i in range(max(args.runs, 1)):
