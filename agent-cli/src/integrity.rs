@@ -402,6 +402,9 @@ struct Setup {
     key: PathBuf,
     /// The known-good store of the configuration.
     store: Option<PathBuf>,
+    /// The baseline, when it was already read and verified (to recognise
+    /// its policy): not read twice.
+    verified: Option<Baseline>,
 }
 
 /// The `[integrity]` section of `--config`, if given.
@@ -433,6 +436,7 @@ fn from_policy(at: &Locations, p: &IntegrityPolicy) -> Result<Setup, Failure> {
         baseline,
         key,
         store: p.store.clone(),
+        verified: None,
     })
 }
 
@@ -461,6 +465,7 @@ fn from_paths(at: &Locations, paths: &[PathBuf], action: &str) -> Result<Setup, 
         baseline: baseline.clone(),
         key: key.clone(),
         store: None,
+        verified: None,
     })
 }
 
@@ -504,7 +509,8 @@ fn existing<K>(
     let key = load_key(&key_path)?;
     let baseline = read_baseline(&baseline_path, &verify_key(&key))?;
     if baseline.policy_digest == default.policy_digest()? {
-        let setup = from_policy(at, &default)?;
+        let mut setup = from_policy(at, &default)?;
+        setup.verified = Some(baseline);
         return Ok((setup, key));
     }
     let rig = top_level_paths(&baseline);
@@ -522,6 +528,7 @@ fn existing<K>(
             baseline: baseline_path,
             key: key_path,
             store: None,
+            verified: Some(baseline),
         };
         return Ok((setup, key));
     }
@@ -642,11 +649,19 @@ fn scan_mode(quick: bool) -> ScanMode {
 }
 
 fn check(args: &CheckArgs) -> Result<u8, Failure> {
-    let (setup, key) = existing(&args.at, &args.paths, "check", VerifyKey::load, |k| {
+    let (mut setup, key) = existing(&args.at, &args.paths, "check", VerifyKey::load, |k| {
         k.clone()
     })?;
-    let outcome = with_context(&setup, |ctx| {
-        ops::check(ctx, &setup.baseline, &key, scan_mode(args.quick))
+    let verified = setup.verified.take();
+    let outcome = with_context(&setup, |ctx| match verified {
+        Some(b) => ops::check_verified(
+            ctx,
+            &setup.baseline,
+            b,
+            &key.key_id().to_string(),
+            scan_mode(args.quick),
+        ),
+        None => ops::check(ctx, &setup.baseline, &key, scan_mode(args.quick)),
     })?;
     let report = &outcome.report;
     write_stdout(&match args.format {
@@ -675,7 +690,8 @@ fn is_at_or_below(path: &[u8], at: &[u8]) -> bool {
 }
 
 fn update(args: &UpdateArgs) -> Result<u8, Failure> {
-    let (setup, key) = existing(&args.at, &[], "update", SealKey::load, SealKey::public)?;
+    let (mut setup, key) = existing(&args.at, &[], "update", SealKey::load, SealKey::public)?;
+    let verified = setup.verified.take();
     let selected = args
         .paths
         .iter()
@@ -686,7 +702,16 @@ fn update(args: &UpdateArgs) -> Result<u8, Failure> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let acceptance = with_context(&setup, |ctx| {
-        let checked = ops::check(ctx, &setup.baseline, &key.public(), scan_mode(args.quick))?;
+        let checked = match verified {
+            Some(b) => ops::check_verified(
+                ctx,
+                &setup.baseline,
+                b,
+                &key.key_id().to_string(),
+                scan_mode(args.quick),
+            )?,
+            None => ops::check(ctx, &setup.baseline, &key.public(), scan_mode(args.quick))?,
+        };
         // Accepting from an incomplete scan could record what was not read.
         if let Some(first) = checked.report.problems.first() {
             return Err(error(format!(

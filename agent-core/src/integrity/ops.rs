@@ -201,8 +201,28 @@ pub fn check(
     key: &VerifyKey,
     mode: ScanMode,
 ) -> Result<CheckOutcome, IntegrityError> {
-    let started = ctx.clock.now();
     let baseline = read_baseline(baseline_path, key)?;
+    check_verified(
+        ctx,
+        baseline_path,
+        baseline,
+        &key.key_id().to_string(),
+        mode,
+    )
+}
+
+/// As [`check`], for a baseline the caller has already read with
+/// [`read_baseline`] (which verified its seal with the key whose id is
+/// `key_id`): a caller that had to read the baseline first (to recognise
+/// its policy) does not read and verify it twice.
+pub fn check_verified(
+    ctx: &Context<'_>,
+    baseline_path: &Path,
+    baseline: Baseline,
+    key_id: &str,
+    mode: ScanMode,
+) -> Result<CheckOutcome, IntegrityError> {
+    let started = ctx.clock.now();
     if baseline.policy_digest != ctx.policy_digest {
         log::warn!(
             "{}: the baseline was made under another policy; only what both policies watch is compared",
@@ -218,11 +238,7 @@ pub fn check(
     )?;
     let changes = diff(ctx.policy, &baseline, &outcome.records);
     let report = IntegrityReport::new(
-        BaselineInfo::new(
-            baseline_path,
-            baseline.created,
-            Some(key.key_id().to_string()),
-        ),
+        BaselineInfo::new(baseline_path, baseline.created, Some(key_id.to_owned())),
         match mode {
             ScanMode::Full => CheckMode::Full,
             ScanMode::Quick => CheckMode::Quick,

@@ -439,6 +439,9 @@ impl<'a> Ctx<'a> {
                 .par_sort_unstable_by(|a, b| a.path.as_ref().cmp(b.path.as_ref()));
         }
         out.records.dedup_by(|a, b| a.path == b.path);
+        // The vector grew by doubling: give the slack back (up to half of
+        // it) before a caller holds it next to a baseline.
+        out.records.shrink_to_fit();
         out.problems.sort();
         out.problems.dedup();
         (self.progress)(self.snapshot());
