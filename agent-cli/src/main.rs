@@ -5,8 +5,13 @@
 //! the report as a table or as JSON; its exit status says whether a finding
 //! reached `--fail-on`. `dha checks` lists the check catalogue.
 
+mod boot;
 mod catalogue_view;
+mod install;
 mod integrity;
+// Not `mod log`: that name would be ambiguous with the `log` crate here.
+#[path = "log.rs"]
+mod event_log;
 mod logger;
 mod outcome;
 mod repo;
@@ -126,6 +131,14 @@ enum Command {
     /// File integrity monitoring: sealed baselines, checks, accepted updates
     /// (keygen, init, check, update, verify-baseline, restore, watch)
     Integrity(integrity::IntegrityArgs),
+    /// Boot control of A/B slots: status, mark-good, mark-bad, switch
+    /// (U-Boot, GRUB or a file)
+    Boot(boot::BootArgs),
+    /// The tamper-evident event log: keygen, show, verify
+    Log(event_log::LogArgs),
+    /// Install a TUF-verified update into the inactive A/B slot and switch
+    /// the boot order to it
+    Install(install::InstallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -247,6 +260,9 @@ fn run(cli: &Cli) -> Result<u8, CliError> {
         Command::Update(args) => Ok(update::run(args)),
         Command::Repo(args) => Ok(repo::run(args)),
         Command::Integrity(args) => Ok(integrity::run(args)),
+        Command::Boot(args) => Ok(boot::run(args)),
+        Command::Log(args) => Ok(event_log::run(args)),
+        Command::Install(args) => Ok(install::run(args)),
         Command::Checks(args) => {
             let text = match args.format {
                 Format::Table => catalogue_view::render(dha_core::CATALOGUE, layout),

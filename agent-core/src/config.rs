@@ -66,6 +66,9 @@ pub struct Config {
     /// File integrity monitoring (`[integrity]`, issue 4): the baseline, its
     /// key, and the rules. Checked (compiled) when the document is loaded.
     pub integrity: crate::integrity::IntegrityPolicy,
+    /// The A/B slots, install journal, anti-rollback floor and hooks
+    /// (`[install]`, issue 5).
+    pub install: crate::install::InstallPolicy,
 }
 
 /// Password policy.
@@ -529,6 +532,9 @@ impl Config {
             ));
         }
         self.update.validate(invalid)?;
+        self.install
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
         Ok(())
     }
 }

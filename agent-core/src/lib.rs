@@ -25,12 +25,15 @@
 )]
 
 pub mod audit;
+pub mod boot;
 pub mod catalogue;
 pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod durable;
+pub mod events;
 pub mod finding;
+pub mod install;
 pub mod integrity;
 pub mod parse;
 pub mod report;

@@ -6,6 +6,7 @@
 
 use dha_core::HostProbe;
 
+pub mod boot;
 pub mod fsx;
 pub mod watch;
 

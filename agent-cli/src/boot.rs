@@ -1,0 +1,333 @@
+//! `dha boot`: the boot loader's slot selection (issue 5, "Boot control"),
+//! a thin shell over [`dha_core::boot`] and the back ends of
+//! [`dha_linux::boot`].
+//!
+//! - `dha boot status` prints the boot order, each slot's tries left, the
+//!   running slot and the slot the boot loader starts next.
+//! - `dha boot mark-good [SLOT]` (by default the running slot) re-arms the
+//!   slot after a healthy boot; `mark-bad [SLOT]` takes it out of the boot
+//!   order (refused when no bootable slot would remain); `switch SLOT`
+//!   makes it the next to boot, with `--max-tries` tries.
+//!
+//! Every write is read back; a write that did not stick is a failure.
+//!
+//! Exit status: 0 done; 1 refused (unknown slot, no bootable slot would
+//! remain) or the write failed or did not read back; 2 a usage error, or
+//! the environment could not be read.
+
+use std::io::{self, Write as _};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use dha_core::boot::{self, BootControl, BootError, BootPolicy, BootStatus, SlotId};
+use dha_linux::boot::{FileBootControl, GrubEnv, UBootEnv, valid_slot_name};
+
+use crate::term;
+
+/// Exit status: done.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: refused, or the write failed or did not read back.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: usage error or unreadable environment (clap uses 2 too).
+pub const EXIT_USAGE: u8 = 2;
+
+const BOOT_LONG_ABOUT: &str = "\
+Read and change which slot the boot loader starts (A/B updates), with RAUC's variables: \
+BOOT_ORDER (the slots in the order tried) and BOOT_<slot>_LEFT (tries left). The boot \
+loader starts the first slot of the order with tries left and takes one try; a healthy \
+system then marks its slot good, which re-arms its tries. Every write is read back.
+
+Back ends (--backend):
+  uboot  the U-Boot environment through fw_printenv / fw_setenv -s (running slot: rauc.slot=
+         or dha.slot= on /proc/cmdline)
+  grub   a GRUB environment block (--env /boot/grub/grubenv) through grub-editenv
+  file   a text file of KEY=VALUE lines (--env FILE), for test rigs; BOOTED=SLOT names the
+         running slot";
+
+const BOOT_AFTER_HELP: &str = "\
+Examples:
+  dha boot status --backend uboot
+  dha boot mark-good --backend grub --env /boot/grub/grubenv
+  dha boot switch B --backend file --env /tmp/rig/bootenv --format json
+
+Exit status:
+  0  done
+  1  refused (unknown slot; no bootable slot would remain) or the write failed or did not
+     read back; the reason is one line on standard error
+  2  usage error, or the boot environment could not be read";
+
+/// `dha boot`: its options (global to its actions) and the action.
+#[derive(Debug, Args)]
+#[command(long_about = BOOT_LONG_ABOUT, after_long_help = BOOT_AFTER_HELP)]
+pub struct BootArgs {
+    /// Where the boot loader keeps its variables
+    #[arg(long, value_enum, global = true)]
+    backend: Option<Backend>,
+
+    /// The environment file (file and grub back ends)
+    #[arg(long, value_name = "FILE", global = true)]
+    env: Option<PathBuf>,
+
+    /// The fw_printenv program (uboot back end)
+    #[arg(
+        long,
+        value_name = "PATH",
+        global = true,
+        default_value = "fw_printenv"
+    )]
+    fw_printenv: PathBuf,
+
+    /// The fw_setenv program (uboot back end)
+    #[arg(long, value_name = "PATH", global = true, default_value = "fw_setenv")]
+    fw_setenv: PathBuf,
+
+    /// The grub-editenv program (grub back end)
+    #[arg(
+        long,
+        value_name = "PATH",
+        global = true,
+        default_value = "grub-editenv"
+    )]
+    grub_editenv: PathBuf,
+
+    /// Tries a slot gets when switched to or marked good
+    #[arg(long, value_name = "N", global = true, default_value_t = BootPolicy::default().max_tries,
+          value_parser = clap::value_parser!(u32).range(1..=255))]
+    max_tries: u32,
+
+    /// Output format
+    #[arg(long, value_enum, global = true, default_value_t = Format::Table)]
+    format: Format,
+
+    #[command(subcommand)]
+    action: Action,
+}
+
+/// Where the boot loader keeps its variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    /// A text file of KEY=VALUE lines (test rigs)
+    File,
+    /// The U-Boot environment (fw_printenv / fw_setenv)
+    Uboot,
+    /// A GRUB environment block (grub-editenv)
+    Grub,
+}
+
+/// How the result is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A table for a person
+    Table,
+    /// JSON with a `schema_version`, for a machine
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Print the boot order, the tries left, the running and the next slot
+    Status,
+    /// Re-arm a slot's tries after a healthy boot (default: the running slot)
+    MarkGood {
+        /// The slot (A, B, …)
+        slot: Option<String>,
+    },
+    /// Take a slot out of the boot order with no tries (default: the running
+    /// slot); refused when no bootable slot would remain
+    MarkBad {
+        /// The slot (A, B, …)
+        slot: Option<String>,
+    },
+    /// Make a slot the next to boot, with --max-tries tries
+    Switch {
+        /// The slot (A, B, …)
+        slot: String,
+    },
+}
+
+/// What ends a run early.
+enum Failure {
+    Usage(String),
+    Boot(BootError),
+    Output(io::Error),
+}
+
+impl Failure {
+    fn exit_status(&self) -> u8 {
+        match self {
+            Failure::Boot(BootError::Read { .. }) | Failure::Usage(_) | Failure::Output(_) => {
+                EXIT_USAGE
+            }
+            Failure::Boot(_) => EXIT_FAILED,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Usage(m) => m.clone(),
+            Failure::Boot(e) => e.to_string(),
+            Failure::Output(e) => format!("cannot write the output: {e}"),
+        }
+    }
+}
+
+/// Runs `dha boot` and returns the exit status.
+pub fn run(args: &BootArgs) -> u8 {
+    match run_inner(args) {
+        Ok(()) => EXIT_OK,
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_USAGE,
+        Err(f) => {
+            let line = f.message().replace(['\n', '\r'], " ");
+            let _ = writeln!(io::stderr().lock(), "dha: boot: {}", term::clean(&line));
+            f.exit_status()
+        }
+    }
+}
+
+fn run_inner(args: &BootArgs) -> Result<(), Failure> {
+    let bc = backend(args)?;
+    let policy = BootPolicy {
+        max_tries: args.max_tries,
+    };
+    let bc = bc.as_ref();
+    let (action, slot) = match &args.action {
+        Action::Status => ("status", None),
+        Action::MarkGood { slot } => {
+            let s = slot_or_booted(bc, slot.as_deref())?;
+            boot::mark_good(bc, policy, &s).map_err(Failure::Boot)?;
+            ("mark-good", Some(s))
+        }
+        Action::MarkBad { slot } => {
+            let s = slot_or_booted(bc, slot.as_deref())?;
+            boot::mark_bad(bc, &s).map_err(Failure::Boot)?;
+            ("mark-bad", Some(s))
+        }
+        Action::Switch { slot } => {
+            let s = slot_id(slot)?;
+            boot::switch(bc, policy, &s).map_err(Failure::Boot)?;
+            ("switch", Some(s))
+        }
+    };
+    let st = boot::status(bc).map_err(Failure::Boot)?;
+    let text = match args.format {
+        Format::Table => table(&st, action, slot.as_ref()),
+        Format::Json => json(&st, action, slot.as_ref()),
+    };
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Failure::Output)
+}
+
+fn backend(args: &BootArgs) -> Result<Box<dyn BootControl>, Failure> {
+    let Some(kind) = args.backend else {
+        return Err(Failure::Usage(
+            "--backend file|uboot|grub is required".to_owned(),
+        ));
+    };
+    let env = || {
+        args.env.clone().ok_or_else(|| {
+            Failure::Usage(format!("--backend {kind:?} needs --env FILE").to_lowercase())
+        })
+    };
+    Ok(match kind {
+        Backend::File => Box::new(FileBootControl::new(env()?)),
+        Backend::Grub => Box::new(GrubEnv::new(env()?).with_tool(&args.grub_editenv)),
+        Backend::Uboot => {
+            if args.env.is_some() {
+                return Err(Failure::Usage(
+                    "--env is for the file and grub back ends (uboot uses fw_printenv's configuration)"
+                        .to_owned(),
+                ));
+            }
+            Box::new(UBootEnv::new(&args.fw_printenv, &args.fw_setenv))
+        }
+    })
+}
+
+fn slot_id(name: &str) -> Result<SlotId, Failure> {
+    if valid_slot_name(name) {
+        Ok(SlotId(name.to_owned()))
+    } else {
+        Err(Failure::Usage(format!(
+            "slot name {name:?} is not 1 to 32 letters, digits, '_' or '-'"
+        )))
+    }
+}
+
+fn slot_or_booted(bc: &dyn BootControl, slot: Option<&str>) -> Result<SlotId, Failure> {
+    match slot {
+        Some(s) => slot_id(s),
+        None => bc.booted().ok_or_else(|| {
+            Failure::Usage(
+                "the running slot is not known (no rauc.slot= or dha.slot= on the kernel \
+                 command line, no BOOTED= line): name the slot"
+                    .to_owned(),
+            )
+        }),
+    }
+}
+
+fn table(st: &BootStatus, action: &str, slot: Option<&SlotId>) -> String {
+    let mut out = String::new();
+    if let Some(s) = slot {
+        out.push_str(&format!("{action} {s}: done (read back)\n"));
+    }
+    out.push_str(&format!(
+        "{:<10} {:>5} {:>10}  {}\n",
+        "SLOT", "ORDER", "TRIES LEFT", "STATE"
+    ));
+    for s in &st.slots {
+        let mut state = Vec::new();
+        if s.booted {
+            state.push("booted");
+        }
+        if st.next.as_ref() == Some(&s.slot) {
+            state.push("next");
+        }
+        if s.position.is_none() {
+            state.push("bad (not in the order)");
+        } else if s.tries_left == 0 {
+            state.push("exhausted");
+        }
+        let pos = s.position.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        out.push_str(&format!(
+            "{:<10} {:>5} {:>10}  {}\n",
+            term::clean(&s.slot.0),
+            pos,
+            s.tries_left,
+            state.join(", ")
+        ));
+    }
+    let booted = st
+        .booted
+        .as_ref()
+        .map_or("unknown".to_owned(), |b| b.0.clone());
+    out.push_str(&format!("booted: {}\n", term::clean(&booted)));
+    out
+}
+
+fn json(st: &BootStatus, action: &str, slot: Option<&SlotId>) -> String {
+    let slots: Vec<serde_json::Value> = st
+        .slots
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "slot": s.slot.0,
+                "position": s.position,
+                "tries_left": s.tries_left,
+                "booted": s.booted,
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "schema_version": 1,
+        "action": action,
+        "slot": slot.map(|s| s.0.clone()),
+        "boot_order": st.state.order.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
+        "booted": st.booted.as_ref().map(|s| s.0.clone()),
+        "next_boot": st.next.as_ref().map(|s| s.0.clone()),
+        "slots": slots,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,189 @@
+//! Installing a 256 MiB image into an image-file slot with
+//! `dha_core::install::Installer` (write, fsync, read back, hash twice)
+//! side by side with `dd bs=1M conv=fsync` of the same image into a slot
+//! file (issue 5 "Benchmarks": throughput ratio, goal at least 0.8).
+//!
+//! ```sh
+//! cargo run --release -p dha-tests --bin bench-install [-- MIB [RUNS]]
+//! ```
+//!
+//! The image is a target of a TUF repository built here and found with the
+//! TUF client, as on a device. Both sides read the image from the page
+//! cache (it was just written); each side's time is the median of RUNS
+//! (default 3) runs. Set `DHA_BENCH_DIR` to run on another file system
+//! (default: a temporary directory under `/var/tmp`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing
+)]
+
+use dha_core::boot::{BootControl, BootError, BootState, SlotId};
+use dha_core::install::{InstallPolicy, InstallTarget, Installer, SlotConfig, SlotKind};
+use dha_core::tuf::client::Updater;
+use dha_core::tuf::repo::{InitOptions, Repository};
+use dha_core::tuf::transport::LocalDirTransport;
+use dha_core::{Clock, SystemClock};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The boot environment in memory (the bench measures the slot write).
+struct MemBoot(RefCell<BootState>);
+
+impl BootControl for MemBoot {
+    fn read(&self) -> Result<BootState, BootError> {
+        Ok(self.0.borrow().clone())
+    }
+    fn write(&self, state: &BootState) -> Result<(), BootError> {
+        *self.0.borrow_mut() = state.clone();
+        Ok(())
+    }
+    fn booted(&self) -> Option<SlotId> {
+        Some(SlotId("A".into()))
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mib: usize = args.next().map_or(256, |a| a.parse().expect("MIB"));
+    let runs: usize = args.next().map_or(3, |a| a.parse().expect("RUNS"));
+    let base: std::path::PathBuf =
+        std::env::var_os("DHA_BENCH_DIR").map_or_else(|| "/var/tmp".into(), Into::into);
+    let tmp = tempfile::tempdir_in(base).unwrap();
+    let dir = tmp.path();
+    println!(
+        "bench-install: {mib} MiB image, {runs} runs, in {}",
+        dir.display()
+    );
+
+    // The image: pseudo-random bytes (xorshift), not compressible.
+    let image = dir.join("image.bin");
+    {
+        let mut f = fs::File::create(&image).unwrap();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut buf = vec![0_u8; 1 << 20];
+        for _ in 0..mib {
+            for chunk in buf.chunks_exact_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            f.write_all(&buf).unwrap();
+        }
+        f.sync_all().unwrap();
+    }
+
+    // A repository listing it, and the device's verified view of it.
+    let clock = SystemClock;
+    let now = clock.now();
+    let mut repo = Repository::init(&dir.join("repo"), &InitOptions::default(), now).unwrap();
+    repo.add_target(
+        &image,
+        "os.img",
+        None,
+        Some(serde_json::json!({"release_counter": 1})),
+        now,
+    )
+    .unwrap();
+    repo.publish(now).unwrap();
+    fs::remove_file(&image).unwrap();
+    let store = dir.join("store");
+    fs::create_dir(&store).unwrap();
+    Updater::init(
+        &store,
+        &fs::read(repo.metadata_dir().join("1.root.json")).unwrap(),
+    )
+    .unwrap();
+    let mut updater = Updater::new(
+        &store,
+        Box::new(LocalDirTransport::new(&repo.metadata_dir()).unwrap()),
+        Box::new(LocalDirTransport::new(&repo.targets_dir()).unwrap()),
+        dha_core::tuf::Limits::default(),
+        &clock,
+        None,
+    )
+    .unwrap();
+    let info = updater.get_target_info("os.img").unwrap();
+    let target = InstallTarget::from_verified(&info).unwrap();
+    let file = repo.targets_dir().join("os.img");
+    // Warm the page cache for both sides.
+    let _ = fs::read(&file).unwrap();
+
+    let policy = InstallPolicy {
+        slots: vec![
+            SlotConfig {
+                name: "A".into(),
+                kind: SlotKind::Image,
+                path: dir.join("a.img"),
+            },
+            SlotConfig {
+                name: "B".into(),
+                kind: SlotKind::Image,
+                path: dir.join("b.img"),
+            },
+        ],
+        journal: dir.join("install.journal"),
+        floor: dir.join("install.floor"),
+        ..InstallPolicy::default()
+    };
+    let mut tries = BTreeMap::new();
+    tries.insert(SlotId("A".into()), 3);
+    tries.insert(SlotId("B".into()), 3);
+    let fresh = BootState {
+        order: vec![SlotId("A".into()), SlotId("B".into())],
+        tries_left: tries,
+    };
+
+    let mut dha_times = Vec::new();
+    let mut dd_times = Vec::new();
+    for _ in 0..runs {
+        // dha: a fresh slot file each run (created by the installer).
+        let _ = fs::remove_file(dir.join("b.img"));
+        let boot = MemBoot(RefCell::new(fresh.clone()));
+        let (installer, _) = Installer::open(&policy, &boot).unwrap();
+        let t = Instant::now();
+        installer.install(&target, &file, None).unwrap();
+        dha_times.push(t.elapsed());
+
+        let slot = dir.join("dd.img");
+        let _ = fs::remove_file(&slot);
+        let t = Instant::now();
+        let status = Command::new("dd")
+            .arg(format!("if={}", file.display()))
+            .arg(format!("of={}", slot.display()))
+            .args(["bs=1M", "conv=fsync", "status=none"])
+            .status()
+            .unwrap();
+        dd_times.push(t.elapsed());
+        assert!(status.success());
+    }
+    let bytes = (mib as f64) * 1024.0 * 1024.0;
+    let dha = median(dha_times);
+    let dd = median(dd_times);
+    let mbps = |d: Duration| bytes / d.as_secs_f64() / 1e6;
+    println!(
+        "dha install (write, fsync, read back): {:.3} s, {:.0} MB/s",
+        dha.as_secs_f64(),
+        mbps(dha)
+    );
+    println!(
+        "dd bs=1M conv=fsync:                   {:.3} s, {:.0} MB/s",
+        dd.as_secs_f64(),
+        mbps(dd)
+    );
+    println!(
+        "throughput ratio dha/dd: {:.2} (goal >= 0.80)",
+        dd.as_secs_f64() / dha.as_secs_f64()
+    );
+}
