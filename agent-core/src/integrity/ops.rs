@@ -313,11 +313,15 @@ pub fn accept(
         .changes
         .iter()
         .partition(|c| selection.selects(&c.path));
+    // A set, not a scan of `taken` per record: accepting many changes into
+    // a large baseline must stay linear.
+    let taken_paths: std::collections::HashSet<&[u8]> =
+        taken.iter().map(|c| c.path.as_ref()).collect();
     let mut records: Vec<FileRecord> = checked
         .baseline
         .records
         .iter()
-        .filter(|r| !taken.iter().any(|c| c.path == r.path))
+        .filter(|r| !taken_paths.contains(r.path.as_ref()))
         .cloned()
         .collect();
     for c in &taken {

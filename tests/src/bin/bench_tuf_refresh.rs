@@ -221,7 +221,7 @@ fn real_main() -> Res<()> {
         let (py, py_min) = python_runs(&opts, &scripts, &repo, lookup, place)?;
         println!("  python-tuf {py:8.3} ms median (min {py_min:.3})");
         print_ratio("in-process", py, dha);
-        let (dha_cold, py_cold) = cold_runs(&opts, &scripts, &repo, lookup, place)?;
+        let (dha_cold, py_cold) = cold_runs(&opts, &scripts, &repo, lookup, place, reference)?;
         println!(
             "  cold process, start-up included: dha {dha_cold:8.3} ms, python-tuf {py_cold:8.3} ms (medians)"
         );
@@ -276,20 +276,17 @@ fn child_once(args: &[String]) -> Res<()> {
 /// The whole-process comparison: each run starts a fresh process (dha: this
 /// benchmark as `--child-once`; python-tuf: `python_refresh.py --once`, so
 /// the interpreter's start-up and imports count) that refreshes and looks
-/// up once, timed from spawn to exit. The medians, in milliseconds.
+/// up once, timed from spawn to exit, with the clock at `reference`. The
+/// medians, in milliseconds.
 fn cold_runs(
     opts: &Options,
     scripts: &Path,
     repo: &Path,
     lookup: &str,
     place: &Path,
+    reference: std::time::SystemTime,
 ) -> Res<(f64, f64)> {
     let exe = std::env::current_exe()?;
-    let bench: Value = serde_json::from_slice(&fs::read(repo.join("bench.json"))?)?;
-    let reference = field(&bench, "reference_time")
-        .as_str()
-        .and_then(parse_expires)
-        .ok_or("bench.json: no valid reference_time")?;
     let secs = reference
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| format!("reference time before 1970: {e}"))?
