@@ -77,6 +77,18 @@ pub trait BootControl {
 // Boot counting over any `BootControl` (RAUC's "bootchooser" semantics).
 // ---------------------------------------------------------------------------
 
+/// The `[boot]` section of dha.toml.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BootConfig {}
+
+impl BootConfig {
+    /// Checks the section; the error is `(dotted key, why)`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        Ok(())
+    }
+}
+
 /// How many tries a slot gets when it is armed (RAUC's
 /// `boot-attempts`, whose default is 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -69,6 +69,15 @@ pub struct Config {
     /// The A/B slots, install journal, anti-rollback floor and hooks
     /// (`[install]`, issue 5).
     pub install: crate::install::InstallPolicy,
+    /// The boot loader and the health checks run before a boot is marked
+    /// good (`[boot]`, issue 5).
+    pub boot: crate::boot::BootConfig,
+    /// Where the tamper-evident event log and its key file live
+    /// (`[eventlog]`, issue 5).
+    pub eventlog: crate::events::EventLogPolicy,
+    /// What is done when an event happens: ordered actions per event kind
+    /// and severity, with retries (`[recovery]`, issue 5).
+    pub recovery: crate::recovery::RecoveryPolicy,
 }
 
 /// Password policy.
@@ -533,6 +542,15 @@ impl Config {
         }
         self.update.validate(invalid)?;
         self.install
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
+        self.boot
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
+        self.eventlog
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
+        self.recovery
             .validate()
             .map_err(|(field, message)| invalid(&field, message))?;
         Ok(())

@@ -36,6 +36,7 @@ pub mod finding;
 pub mod install;
 pub mod integrity;
 pub mod parse;
+pub mod recovery;
 pub mod report;
 pub mod root;
 #[cfg(test)]

@@ -27,6 +27,48 @@ pub use log::{EventLog, EventLogError, InitialKey, OpenOutcome, Stamps, TornLog}
 pub use record::{Head, Record};
 pub use verify::{Problem, VerifyReport, verify};
 
+/// The `[eventlog]` section of dha.toml: where the log and its key file
+/// live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventLogPolicy {
+    /// The event log (absolute path). Default `/var/lib/dha/events.log`.
+    pub path: std::path::PathBuf,
+    /// Its key file, holding the evolving key of the next record (absolute
+    /// path, mode 0600). Default `/var/lib/dha/events.key`.
+    pub key: std::path::PathBuf,
+}
+
+impl Default for EventLogPolicy {
+    fn default() -> Self {
+        EventLogPolicy {
+            path: std::path::PathBuf::from("/var/lib/dha/events.log"),
+            key: std::path::PathBuf::from("/var/lib/dha/events.key"),
+        }
+    }
+}
+
+impl EventLogPolicy {
+    /// Checks the section; the error is `(dotted key, why)`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        for (k, p) in [("path", &self.path), ("key", &self.key)] {
+            if !p.is_absolute() {
+                return Err((
+                    format!("eventlog.{k}"),
+                    format!("{} is not an absolute path", p.display()),
+                ));
+            }
+        }
+        if self.path == self.key {
+            return Err((
+                "eventlog.key".to_owned(),
+                "must not be the event log itself".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One event: what happened, how much it matters, and its details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
