@@ -20,10 +20,15 @@
  *   buffer (char *buf, size_t len) is always NUL-terminated when len > 0.
  * - Strings passed in are NUL-terminated UTF-8 and are copied when kept;
  *   anything else gives DHA_ERR_INVALID_UTF8, never a crash.
- * - Threads: every function may be called from any thread. Handles are
- *   immutable once made and may be read by several threads at once; only
- *   dha_*_free needs exclusive use. The log callback is called on the thread
- *   inside the dha function that logs (see dha_log_callback).
+ * - Threads: every function may be called from any thread. Reports,
+ *   configurations, updaters and boot controls may be read by several
+ *   threads at once (a configuration's only change after it is made,
+ *   dha_hooks_register, is synchronised; calls that change the boot
+ *   environment are serialised by the caller, see dha_boot); a dha_eventlog
+ *   and a dha_installer are for one thread at a time (each says so). dha_*_free
+ *   needs exclusive use. Callbacks are called on the thread inside the dha
+ *   function that logs or dispatches (see dha_log_callback and
+ *   dha_event_callback).
  * - A panic inside dha (a bug) is caught at the boundary and returned as
  *   DHA_ERR_PANIC; it never unwinds into C nor aborts the process.
  *
@@ -46,6 +51,13 @@
 
 
 /**
+ * The longest path, program name or slot name accepted by the
+ * `dha_boot_*` functions, in bytes (NUL excluded): Linux's `PATH_MAX`
+ * (4096) less its NUL.
+ */
+#define DHA_BOOT_ARG_MAX 4095
+
+/**
  * The largest TOML document accepted, in bytes: the same bound as for a
  * `dha.toml` file read by `dha_core::Config::load`.
  */
@@ -58,6 +70,82 @@
  * a UTF-8 character boundary and end with `...`.
  */
 #define DHA_MESSAGE_MAX 4096
+
+/**
+ * The longest path, kind name or head accepted by the `dha_eventlog_*`
+ * functions, in bytes (NUL excluded): Linux's `PATH_MAX` (4096) less its
+ * NUL.
+ */
+#define DHA_EVENTLOG_ARG_MAX 4095
+
+/**
+ * The largest payload JSON `dha_eventlog_append` accepts, in bytes (NUL
+ * excluded): a record's body holds at most 64 KiB.
+ */
+#define DHA_EVENTLOG_PAYLOAD_MAX (64 * 1024)
+
+/**
+ * The length of an initial key in bytes.
+ */
+#define DHA_EVENTLOG_KEY_BYTES 32
+
+/**
+ * Event mask bit of the `update.*` kinds (`update.rejected`,
+ * `update.installed`).
+ */
+#define DHA_EVENT_UPDATE (1 << 0)
+
+/**
+ * Event mask bit of the `install.*` kinds (`install.failed`).
+ */
+#define DHA_EVENT_INSTALL (1 << 1)
+
+/**
+ * Event mask bit of the `boot.*` kinds (`boot.fell_back`,
+ * `boot.marked_good`, `boot.marked_bad`).
+ */
+#define DHA_EVENT_BOOT (1 << 2)
+
+/**
+ * Event mask bit of the `integrity.*` kinds (`integrity.change`,
+ * `integrity.accepted`).
+ */
+#define DHA_EVENT_INTEGRITY (1 << 3)
+
+/**
+ * Event mask bit of the `audit.*` kinds (`audit.regression`).
+ */
+#define DHA_EVENT_AUDIT (1 << 4)
+
+/**
+ * Event mask bit of the `eventlog.*` kinds (`eventlog.tampered`).
+ */
+#define DHA_EVENT_EVENTLOG (1 << 5)
+
+/**
+ * Event mask bit of the `hook.*` kinds (`hook.outcome`,
+ * `hook.maintenance_set`): recorded in the event log, never dispatched to
+ * callbacks (no loops).
+ */
+#define DHA_EVENT_HOOK (1 << 6)
+
+/**
+ * Every event mask bit this version knows (the `DHA_EVENT_*` bits above,
+ * ORed).
+ */
+#define DHA_EVENT_ALL 127
+
+/**
+ * The most callbacks one configuration may hold.
+ */
+#define DHA_HOOKS_MAX 64
+
+/**
+ * The longest path or target name accepted by the `dha_installer_*`
+ * functions, in bytes (NUL excluded): Linux's `PATH_MAX` (4096) less its
+ * NUL.
+ */
+#define DHA_INSTALLER_ARG_MAX 4095
 
 /**
  * The longest path accepted by the `dha_integrity_*` functions, in bytes
@@ -388,46 +476,173 @@ enum dha_result
      * its directory is missing. Nothing was changed at the path.
      */
     DHA_ERR_INTEGRITY_RESTORE_REFUSED = 408,
+    /**
+     * A boot-control failure of a kind this version of the header does not
+     * name (a newer failure); the detail says what failed.
+     */
+    DHA_ERR_BOOT = 500,
+    /**
+     * The boot loader's environment could not be read or is malformed (a
+     * missing environment file, `fw_printenv` or `grub-editenv` failing, no
+     * `BOOT_ORDER`); the detail names the file or tool.
+     */
+    DHA_ERR_BOOT_READ = 501,
+    /**
+     * Writing the boot loader's environment failed, or reading it back did
+     * not give what was written (a "mark good" that silently did not
+     * stick); the detail names the file or tool and the variable.
+     */
+    DHA_ERR_BOOT_WRITE = 502,
+    /**
+     * The boot-control request was refused and nothing was written: it
+     * names a slot the environment does not have, or it would leave no slot
+     * with tries left (the device could not boot).
+     */
+    DHA_ERR_BOOT_REFUSED = 503,
+    /**
+     * An install failure of a kind this version of the header does not name
+     * (a newer failure); the detail says what failed.
+     */
+    DHA_ERR_INSTALL = 520,
+    /**
+     * The `[install]` section does not allow installing (no A/B pair of
+     * slots, a bad slot name or path); the detail names the dotted key.
+     */
+    DHA_ERR_INSTALL_CONFIG = 521,
+    /**
+     * The target's verified metadata lacks what an install needs (a SHA-256
+     * hash, a `custom.release_counter`); nothing was written.
+     */
+    DHA_ERR_INSTALL_TARGET = 522,
+    /**
+     * The target's release counter is below the device's installed
+     * anti-rollback floor; nothing was written.
+     */
+    DHA_ERR_INSTALL_ROLLBACK = 523,
+    /**
+     * A pre- or post-install hook vetoed the install (pre-install: nothing
+     * was written; post-install: the slot was written but not switched to);
+     * the detail names the hook and its exit status.
+     */
+    DHA_ERR_INSTALL_VETOED = 524,
+    /**
+     * The file to install is not the verified target (its length or SHA-256
+     * differ from the verified metadata); the slot is left bad and not
+     * switched to.
+     */
+    DHA_ERR_INSTALL_SOURCE_MISMATCH = 525,
+    /**
+     * Reading the written slot back did not give the verified image; the
+     * slot is left bad and not switched to.
+     */
+    DHA_ERR_INSTALL_READ_BACK = 526,
+    /**
+     * Reading the file or reading, writing or syncing a slot failed; the
+     * detail names the file or device and the cause. The slot is left bad.
+     */
+    DHA_ERR_INSTALL_IO = 527,
+    /**
+     * The install journal could not be read or written, or is malformed;
+     * the detail names the file.
+     */
+    DHA_ERR_INSTALL_JOURNAL = 528,
+    /**
+     * The anti-rollback floor file could not be read or written; the detail
+     * names the file.
+     */
+    DHA_ERR_INSTALL_FLOOR = 529,
+    /**
+     * The install was refused before anything was written (it would write
+     * the running slot, or the boot loader lists no bootable slot).
+     */
+    DHA_ERR_INSTALL_REFUSED = 530,
+    /**
+     * The slot's kind cannot be installed into by this version (directory
+     * slots); nothing was written.
+     */
+    DHA_ERR_INSTALL_UNSUPPORTED = 531,
+    /**
+     * Another installer holds the install lock (another `dha install`, or
+     * another process's installer, is running); nothing was done.
+     */
+    DHA_ERR_INSTALL_LOCKED = 532,
+    /**
+     * An entry of a tar archive for a directory slot would land outside the
+     * slot (absolute path, `..`, a link escaping it) or is a device node or
+     * FIFO that `install.allow_devices` does not allow; nothing of it became
+     * the slot's content.
+     */
+    DHA_ERR_INSTALL_UNSAFE_ARCHIVE = 533,
+    /**
+     * An event-log failure of a kind this version of the header does not
+     * name (a newer failure); the detail says what failed.
+     */
+    DHA_ERR_EVENTLOG = 600,
+    /**
+     * The event log or one of its key files could not be read or written;
+     * the detail names the file and the cause.
+     */
+    DHA_ERR_EVENTLOG_IO = 601,
+    /**
+     * A key file (the log's evolving key file, or an initial key file) is not
+     * in its format or is corrupted; the detail names the file, never key
+     * material.
+     */
+    DHA_ERR_EVENTLOG_KEY_FILE = 602,
+    /**
+     * The committed part of the log is not an event log (bad magic, a
+     * malformed record); the detail names the file.
+     */
+    DHA_ERR_EVENTLOG_FORMAT = 603,
+    /**
+     * The log does not match its key file: shortened, or its last committed
+     * record replaced (tampering or a lost write). Verify it with the
+     * initial key (`dha_eventlog_verify`).
+     */
+    DHA_ERR_EVENTLOG_MISMATCH = 604,
+    /**
+     * The log or a key file already exists: creating one never overwrites.
+     */
+    DHA_ERR_EVENTLOG_EXISTS = 605,
+    /**
+     * The event cannot be recorded (its payload is larger than a record
+     * holds).
+     */
+    DHA_ERR_EVENTLOG_EVENT = 606,
+    /**
+     * An earlier commit on this handle failed, so its key no longer matches
+     * the file: free it and open the log again (which recovers what reached
+     * the disk).
+     */
+    DHA_ERR_EVENTLOG_POISONED = 607,
+    /**
+     * The system random generator failed (making a key).
+     */
+    DHA_ERR_EVENTLOG_RANDOM = 608,
+    /**
+     * The log ends with bytes that are not a valid record: a torn write
+     * (power cut) or a forged tail. Nothing was opened; the detail gives the
+     * offset and length. `dha_eventlog_truncate_and_record` cuts it off and
+     * records an `eventlog.tampered` event.
+     */
+    DHA_ERR_EVENTLOG_TORN_TAIL = 609,
+    /**
+     * The event kind's name is not one this library knows (see the
+     * `DHA_EVENT_*` masks for the classes; the detail lists the kinds).
+     */
+    DHA_ERR_EVENT_UNKNOWN_KIND = 610,
+    /**
+     * Another writer (a live `dha_eventlog` of this or another process, or a
+     * `dha` command) holds the event log's lock and did not release it
+     * within 10 seconds; nothing was opened.
+     */
+    DHA_ERR_EVENTLOG_BUSY = 611,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum dha_result dha_result;
 #else
 typedef uint32_t dha_result;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * What happened to a path. The numbers are fixed.
- */
-enum dha_change_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-    /**
-     * The path is new.
-     */
-    DHA_CHANGE_ADDED = 0,
-    /**
-     * The path is gone.
-     */
-    DHA_CHANGE_REMOVED = 1,
-    /**
-     * The path now holds another type of object (a file replaced by a
-     * directory or a symlink, say); see `dha_change_old_type`.
-     */
-    DHA_CHANGE_TYPE_CHANGED = 2,
-    /**
-     * Same type; some watched attribute differs (see `dha_change_attr`).
-     */
-    DHA_CHANGE_MODIFIED = 3,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum dha_change_kind dha_change_kind;
-#else
-typedef uint32_t dha_change_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -465,6 +680,40 @@ enum dha_severity
 typedef enum dha_severity dha_severity;
 #else
 typedef uint32_t dha_severity;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What happened to a path. The numbers are fixed.
+ */
+enum dha_change_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The path is new.
+     */
+    DHA_CHANGE_ADDED = 0,
+    /**
+     * The path is gone.
+     */
+    DHA_CHANGE_REMOVED = 1,
+    /**
+     * The path now holds another type of object (a file replaced by a
+     * directory or a symlink, say); see `dha_change_old_type`.
+     */
+    DHA_CHANGE_TYPE_CHANGED = 2,
+    /**
+     * Same type; some watched attribute differs (see `dha_change_attr`).
+     */
+    DHA_CHANGE_MODIFIED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum dha_change_kind dha_change_kind;
+#else
+typedef uint32_t dha_change_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -516,6 +765,18 @@ typedef uint32_t dha_log_level;
 typedef struct dha_attr_change dha_attr_change;
 
 /**
+ * Boot control (opaque): the boot loader's environment behind the back
+ * end chosen by `dha_boot_new_file`, `dha_boot_new_uboot` or
+ * `dha_boot_new_grub`; released by `dha_boot_free`.
+ *
+ * The handle itself holds only paths, but every call reads (and the
+ * marking calls rewrite) the boot loader's environment: serialise the
+ * calls that change it (one thread at a time, and no other program
+ * writing the environment meanwhile), as with `fw_setenv`.
+ */
+typedef struct dha_boot dha_boot;
+
+/**
  * One changed path (opaque), borrowed from its `dha_integrity_report`:
  * valid until `dha_integrity_report_free`, never freed on its own.
  */
@@ -525,16 +786,42 @@ typedef struct dha_change dha_change;
  * A configuration (opaque). Made by `dha_config_new_default` or
  * `dha_config_new_from_toml`, released by `dha_config_free`.
  *
- * Immutable once made: one configuration may be used by several threads at
- * once (for example by concurrent `dha_audit_run` calls).
+ * Immutable once made, apart from the event callbacks registered on it
+ * (`dha_hooks_register`, which may be called while other threads use it):
+ * one configuration may be used by several threads at once (for example
+ * by concurrent `dha_audit_run` calls).
  */
 typedef struct dha_config dha_config;
+
+/**
+ * An open event log (opaque), appending. Made by `dha_eventlog_create`,
+ * `dha_eventlog_create_from_bytes`, `dha_eventlog_open` or
+ * `dha_eventlog_truncate_and_record`; released by `dha_eventlog_free`.
+ *
+ * One writer per log: a live handle holds the log's lock (an `flock` of
+ * the key file's name with `.lock` appended, released when the handle is
+ * freed or the process ends), and opening or creating the same log again,
+ * in this process or another, waits up to 10 seconds for it, then fails
+ * with `DHA_ERR_EVENTLOG_BUSY`. Not for concurrent use: one thread at a
+ * time; it may be handed to another thread between calls.
+ */
+typedef struct dha_eventlog dha_eventlog;
 
 /**
  * One finding of a report (opaque), borrowed from its `dha_report`: valid
  * until `dha_report_free`, never freed on its own.
  */
 typedef struct dha_finding dha_finding;
+
+/**
+ * An installer (opaque): the `[install]` section of a configuration and a
+ * copy of a boot control. Made by `dha_installer_new`, released by
+ * `dha_installer_free`.
+ *
+ * Not for concurrent use: one thread at a time, and one installer per
+ * device (two installs at once would race on the slots and the journal).
+ */
+typedef struct dha_installer dha_installer;
 
 /**
  * Integrity monitoring (opaque): a compiled policy and the callbacks.
@@ -575,6 +862,72 @@ typedef struct dha_target dha_target;
  * calls); it may be handed to another thread between calls.
  */
 typedef struct dha_updater dha_updater;
+
+/**
+ * Receives an event (see `dha_hooks_register`).
+ *
+ * `userdata` is the pointer given to `dha_hooks_register`. `kind` is the
+ * event kind's dotted name (`"integrity.change"`), `payload_json` its
+ * details as a compact JSON object (for `integrity.change`: `path`,
+ * `change`, `attrs`, `baseline`); both NUL-terminated UTF-8 borrowed for
+ * the duration of the call only. `logged` is true when the event was
+ * appended to the event log (durably, before the callback is called) with
+ * sequence number `seq`; false, and `seq` 0, when the configuration names
+ * no usable event log (see `dha_hooks_register`).
+ *
+ * Return 0 when the event was handled; anything else is a failed action,
+ * retried as the `[recovery]` policy says and recorded as a
+ * `hook.outcome` event. The back-off between retries is bounded per
+ * operation: one `dha_integrity_check` or `dha_installer_install` waits
+ * at most 30 seconds in all in back-off, whatever its number of events
+ * and failures; past that, retries follow at once (each still recorded).
+ *
+ * Threads: called on the thread inside the dha function whose operation
+ * produced the event (`dha_integrity_check`, `dha_installer_install`),
+ * after that operation's work is done and before it returns; dha runs
+ * one dispatch at a time in the process, so callbacks are never called
+ * concurrently. It must not throw (C++), `longjmp` out, nor call
+ * `dha_hooks_register` or `dha_hooks_clear` (which return
+ * `DHA_ERR_CALLED_FROM_CALLBACK`); events produced by dha functions it
+ * calls are not dispatched (a warning is logged). Keep it short: the
+ * operation waits, and so does every other thread's dispatch and
+ * `dha_hooks_clear` (the back-off bound above does not include the time
+ * the callbacks themselves take).
+ */
+typedef int (*dha_event_callback)(void *userdata,
+                                  const char *kind,
+                                  dha_severity severity,
+                                  const char *payload_json,
+                                  bool logged,
+                                  uint64_t seq);
+
+/**
+ * An install hook: called before anything is written (`phase` is
+ * `"pre-install"`) and after the slot was written and read back, before
+ * the boot order is switched (`"post-install"`), after the hook
+ * executables of the `[install]` section.
+ *
+ * `userdata` is the pointer given to `dha_installer_set_hook`; `phase`,
+ * `slot` (its name, `"B"`), `slot_path`, `target` (the TUF target name)
+ * and `sha256` (its verified SHA-256, lower-case hex) are NUL-terminated
+ * UTF-8 borrowed for the duration of the call only; `version` is the
+ * target's release counter.
+ *
+ * Return 0 to let the install go on; anything else vetoes it
+ * (`DHA_ERR_INSTALL_VETOED`): at `pre-install` nothing was written; at
+ * `post-install` the slot was written but is not switched to.
+ *
+ * Threads: called on the thread inside `dha_installer_install`. It must
+ * not throw (C++), `longjmp` out, nor call any function on the same
+ * installer.
+ */
+typedef int (*dha_install_hook_callback)(void *userdata,
+                                         const char *phase,
+                                         const char *slot,
+                                         const char *slot_path,
+                                         const char *target,
+                                         uint64_t version,
+                                         const char *sha256);
 
 /**
  * Receives the progress of `dha_integrity_init` and `dha_integrity_check`.
@@ -667,6 +1020,210 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Makes boot control over the text file at `env_path` (test rigs), which
+ * holds RAUC's variables as lines:
+ *
+ * ```text
+ * BOOT_ORDER=A B
+ * BOOT_A_LEFT=3
+ * BOOT_B_LEFT=0
+ * BOOTED=A
+ * ```
+ *
+ * The optional `BOOTED=` line names the running slot. Writes replace the
+ * file atomically (a power cut leaves the old file or the new one),
+ * keeping its other lines. The file is not read here: a missing or
+ * malformed file fails the calls that read it (`DHA_ERR_BOOT_READ`). On
+ * success `*out` receives a new handle, to release with `dha_boot_free`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (empty, or longer than `DHA_BOOT_ARG_MAX`).
+ *
+ * # Safety
+ *
+ * `env_path` is NULL or a NUL-terminated string (read up to its NUL or
+ * `DHA_BOOT_ARG_MAX + 1` bytes) unchanged during the call; `out` is NULL
+ * or valid for a write of one pointer.
+ */
+dha_result dha_boot_new_file(const char *env_path, dha_boot **out);
+
+/**
+ * Makes boot control over the U-Boot environment, read with
+ * `fw_printenv` and written with one `fw_setenv -s SCRIPT` call (so that
+ * the tool writes every variable in one environment update, as RAUC
+ * does), then read back. `fw_printenv` and `fw_setenv` are the programs
+ * (absolute paths, or names looked up on `PATH`); NULL means
+ * `"fw_printenv"` and `"fw_setenv"`. The running slot is the kernel
+ * command line's `rauc.slot=` or `dha.slot=`, read from `cmdline_path`
+ * (NULL: `/proc/cmdline`). Nothing is run here. On success `*out`
+ * receives a new handle, to release with `dha_boot_free`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`out`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (empty, or longer than `DHA_BOOT_ARG_MAX`).
+ *
+ * # Safety
+ *
+ * Each string is NULL or NUL-terminated (read up to its NUL or
+ * `DHA_BOOT_ARG_MAX + 1` bytes) and unchanged during the call; `out` is
+ * NULL or valid for a write of one pointer.
+ */
+dha_result dha_boot_new_uboot(const char *fw_printenv,
+                              const char *fw_setenv,
+                              const char *cmdline_path,
+                              dha_boot **out);
+
+/**
+ * Makes boot control over the GRUB environment block `grubenv_path`
+ * (e.g. `/boot/grub/grubenv`, which `grub.cfg` reads with `load_env`),
+ * read with `grub-editenv FILE list` and written with one
+ * `grub-editenv FILE set K=V …` call, then read back. `grub_editenv` is
+ * the program (absolute path, or a name looked up on `PATH`; NULL means
+ * `"grub-editenv"`). The running slot is the kernel command line's
+ * `rauc.slot=` or `dha.slot=`, read from `cmdline_path` (NULL:
+ * `/proc/cmdline`). Nothing is run here. On success `*out` receives a new
+ * handle, to release with `dha_boot_free`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`grubenv_path`, `out`),
+ * `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT` (empty, or longer
+ * than `DHA_BOOT_ARG_MAX`).
+ *
+ * # Safety
+ *
+ * Each string is NULL or NUL-terminated (read up to its NUL or
+ * `DHA_BOOT_ARG_MAX + 1` bytes) and unchanged during the call; `out` is
+ * NULL or valid for a write of one pointer.
+ */
+dha_result dha_boot_new_grub(const char *grubenv_path,
+                             const char *grub_editenv,
+                             const char *cmdline_path,
+                             dha_boot **out);
+
+/**
+ * Makes boot control over the back end that the `[boot]` section of
+ * `config` names (see `dha.example.toml`): `backend = "file"` with `env`,
+ * `"grub"` with `env` and `grub_editenv`, or `"uboot"` with `fw_printenv`
+ * and `fw_setenv`; the running slot comes from `/proc/cmdline` (U-Boot,
+ * GRUB) or the file's `BOOTED=` line. The section is copied: `config` may
+ * be freed as soon as this returns. On success `*out` receives a new
+ * handle, to release with `dha_boot_free`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_BOOT_REFUSED` (no back end
+ * configured, or a back end without what it needs; the detail names the
+ * dotted key).
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config`; `out` is NULL or valid for a
+ * write of one pointer.
+ */
+dha_result dha_boot_new_from_config(const dha_config *config, dha_boot **out);
+
+/**
+ * Releases boot control. NULL is accepted and ignored. The boot loader's
+ * environment is not touched.
+ *
+ * # Safety
+ *
+ * `boot` is NULL or a handle from a `dha_boot_new_*` function not yet
+ * freed, and no other thread is using it.
+ */
+void dha_boot_free(dha_boot *boot);
+
+/**
+ * Reads the boot loader's environment and copies what it means as compact
+ * JSON, and a NUL, into `buf`:
+ *
+ * ```json
+ * {"schema_version":1,"boot_order":["B","A"],"booted":"A","next_boot":"B",
+ *  "slots":[{"slot":"B","position":1,"tries_left":3,"booted":false},
+ *           {"slot":"A","position":2,"tries_left":3,"booted":true}]}
+ * ```
+ *
+ * `boot_order` is `BOOT_ORDER`; `booted` the running slot (null when not
+ * known); `next_boot` the slot the boot loader starts next (the first in
+ * the order with tries left; null when every slot in the order is
+ * exhausted); `slots` every slot the environment names, those in the
+ * order first (`position` from 1; null for a slot out of the order, i.e.
+ * marked bad), with its tries left (`BOOT_<slot>_LEFT`).
+ *
+ * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
+ * the size of buffer needed, NUL included; when `len` is smaller nothing of
+ * the JSON is copied, `buf` (if `len > 0`) holds the empty string, and the
+ * result is `DHA_ERR_INSUFFICIENT_SIZE`; `buf == NULL, len == 0` asks for
+ * the size. Each call reads the environment again.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`boot` or `out_needed` NULL, or `buf`
+ * NULL with `len > 0`), `DHA_ERR_BOOT_READ`, `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `boot` is NULL or a live `dha_boot`; `buf` is NULL or valid for writes
+ * of `len` bytes; `out_needed` is NULL or valid for a write of one
+ * `size_t`.
+ */
+dha_result dha_boot_status_json(const dha_boot *boot, char *buf, size_t len, size_t *out_needed);
+
+/**
+ * Marks `slot` good after a healthy boot (NULL: the running slot): its
+ * tries are re-armed to `max_tries` (at least 1; RAUC's default is 3) and
+ * it is put back in the boot order (at its end) if it was not there. A
+ * slot ahead of it in the order with no tries left, the one the boot
+ * loader fell back from, is taken out of the order (as
+ * `dha_boot_mark_bad` does), so that no re-arming starts it again.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`boot`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a slot name that is not 1 to 32 letters,
+ * digits, `_` or `-`; or NULL when the running slot is not known),
+ * `DHA_ERR_BOOT_READ`, `DHA_ERR_BOOT_WRITE` (also when the environment did
+ * not read back as written), `DHA_ERR_BOOT_REFUSED` (a slot the
+ * environment does not name; nothing was written).
+ *
+ * # Safety
+ *
+ * `boot` is NULL or a live `dha_boot`; `slot` is NULL or a NUL-terminated
+ * string (read up to its NUL or `DHA_BOOT_ARG_MAX + 1` bytes) unchanged
+ * during the call.
+ */
+dha_result dha_boot_mark_good(const dha_boot *boot, const char *slot, uint32_t max_tries);
+
+/**
+ * Marks `slot` bad (NULL: the running slot): no tries left
+ * (`BOOT_<slot>_LEFT=0`) and out of the boot order, so that the boot
+ * loader never starts it until it is switched to. Refused, writing
+ * nothing, when no other slot would have tries left: the device is never
+ * left unbootable.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`boot`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a bad slot name; or NULL when the running
+ * slot is not known), `DHA_ERR_BOOT_READ`, `DHA_ERR_BOOT_WRITE`,
+ * `DHA_ERR_BOOT_REFUSED` (an unknown slot, or no bootable slot would
+ * remain).
+ *
+ * # Safety
+ *
+ * As `dha_boot_mark_good`.
+ */
+dha_result dha_boot_mark_bad(const dha_boot *boot, const char *slot);
+
+/**
+ * Makes `slot` the one the boot loader starts next: first in the boot
+ * order, with `max_tries` tries (at least 1). This is what an install does
+ * after writing a slot (RAUC's "mark active").
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`boot`, `slot`),
+ * `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT` (a bad slot name),
+ * `DHA_ERR_BOOT_READ`, `DHA_ERR_BOOT_WRITE`, `DHA_ERR_BOOT_REFUSED` (a
+ * slot the environment does not name; nothing was written).
+ *
+ * # Safety
+ *
+ * `boot` is NULL or a live `dha_boot`; `slot` is NULL or a NUL-terminated
+ * string (read up to its NUL or `DHA_BOOT_ARG_MAX + 1` bytes) unchanged
+ * during the call.
+ */
+dha_result dha_boot_switch(const dha_boot *boot, const char *slot, uint32_t max_tries);
+
+/**
  * Makes a configuration with the safe default of every value.
  *
  * On success `*out` receives a new handle, to release with
@@ -701,8 +1258,9 @@ dha_result dha_config_new_default(dha_config **out);
 dha_result dha_config_new_from_toml(const char *toml, dha_config **out);
 
 /**
- * Releases a configuration. NULL is accepted and ignored. Reports made with
- * it stay valid (they keep nothing of it).
+ * Releases a configuration. NULL is accepted and ignored. Reports and
+ * handles made with it stay valid (they keep nothing of it, except that
+ * the handles keep its event callbacks: see `dha_hooks_register`).
  *
  * # Safety
  *
@@ -737,13 +1295,494 @@ void dha_config_free(dha_config *config);
 dha_result dha_last_error_detail(char *buf, size_t len, size_t *out_written);
 
 /**
+ * Writes a new random initial key `K_0` to the file `initial_key_path`:
+ * 64 lower-case hex digits and a newline, mode 0600, written durably.
+ * Refuses to overwrite an existing file. Keep a copy away from the device
+ * (the manufacturer's key store): it is the only key that verifies the
+ * whole log.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_EVENTLOG_ARG_MAX`),
+ * `DHA_ERR_EVENTLOG_EXISTS`, `DHA_ERR_EVENTLOG_IO`,
+ * `DHA_ERR_EVENTLOG_RANDOM`.
+ *
+ * # Safety
+ *
+ * `initial_key_path` is NULL or a NUL-terminated string (read up to its
+ * NUL or `DHA_EVENTLOG_ARG_MAX + 1` bytes) unchanged during the call.
+ */
+dha_result dha_eventlog_keygen(const char *initial_key_path);
+
+/**
+ * Creates the event log `log_path` and its evolving key file `key_path`
+ * from the initial key in the file `initial_key_path` (as
+ * `dha_eventlog_keygen` writes it). Both files are made mode 0600; neither
+ * may exist (creation never overwrites a log or a key). On success `*out`
+ * receives a new handle, ready to append, to release with
+ * `dha_eventlog_free`.
+ *
+ * `key_path` is not the initial key: it holds the key of the NEXT record
+ * (and the log's committed length and last hash), replaced after every
+ * commit. The `[eventlog]` section of the configuration names both files
+ * for the command line (`path`, `key`).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_EVENTLOG_ARG_MAX`),
+ * `DHA_ERR_EVENTLOG_KEY_FILE` (the initial key file is not 64 hex
+ * digits), `DHA_ERR_EVENTLOG_EXISTS`, `DHA_ERR_EVENTLOG_BUSY`,
+ * `DHA_ERR_EVENTLOG_IO`.
+ *
+ * # Safety
+ *
+ * Each string is NULL or NUL-terminated (read up to its NUL or
+ * `DHA_EVENTLOG_ARG_MAX + 1` bytes) and unchanged during the call; `out`
+ * is NULL or valid for a write of one pointer.
+ */
+dha_result dha_eventlog_create(const char *log_path,
+                               const char *key_path,
+                               const char *initial_key_path,
+                               dha_eventlog **out);
+
+/**
+ * As `dha_eventlog_create`, with the initial key given as its
+ * `key_len` bytes at `initial_key` (which must be
+ * `DHA_EVENTLOG_KEY_BYTES`, 32; copied, and erased from dha's memory
+ * after use).
+ *
+ * Errors: those of `dha_eventlog_create`, and `DHA_ERR_INVALID_ARGUMENT`
+ * (`key_len` is not 32).
+ *
+ * # Safety
+ *
+ * `log_path` and `key_path` are NULL or NUL-terminated strings (read up
+ * to their NUL or `DHA_EVENTLOG_ARG_MAX + 1` bytes) unchanged during the
+ * call; `initial_key` is NULL or valid for reads of `key_len` bytes; `out`
+ * is NULL or valid for a write of one pointer.
+ */
+dha_result dha_eventlog_create_from_bytes(const char *log_path,
+                                          const char *key_path,
+                                          const uint8_t *initial_key,
+                                          size_t key_len,
+                                          dha_eventlog **out);
+
+/**
+ * Opens the event log `log_path` with its evolving key file `key_path`
+ * to append. The log must match the key file; whole, authentic records a
+ * crash left beyond it (written, but the key file not yet replaced) are
+ * verified and adopted. On success `*out` receives a new handle, to
+ * release with `dha_eventlog_free`.
+ *
+ * A log that ends with bytes that are not a valid record (a torn write
+ * from a power cut, or a forged tail) is NOT opened: the result is
+ * `DHA_ERR_EVENTLOG_TORN_TAIL` and `dha_last_error_detail` gives the
+ * offset and length of the tail. Nothing is changed; call
+ * `dha_eventlog_truncate_and_record` to cut it off and record that.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (longer than `DHA_EVENTLOG_ARG_MAX`),
+ * `DHA_ERR_EVENTLOG_TORN_TAIL`, `DHA_ERR_EVENTLOG_MISMATCH` (the log is
+ * shorter than committed, or its last committed record was replaced:
+ * verify it with the initial key), `DHA_ERR_EVENTLOG_FORMAT`,
+ * `DHA_ERR_EVENTLOG_KEY_FILE`, `DHA_ERR_EVENTLOG_BUSY` (another writer
+ * holds the log for more than 10 seconds), `DHA_ERR_EVENTLOG_IO`.
+ *
+ * # Safety
+ *
+ * Each string is NULL or NUL-terminated (read up to its NUL or
+ * `DHA_EVENTLOG_ARG_MAX + 1` bytes) and unchanged during the call; `out`
+ * is NULL or valid for a write of one pointer.
+ */
+dha_result dha_eventlog_open(const char *log_path, const char *key_path, dha_eventlog **out);
+
+/**
+ * Opens the event log as `dha_eventlog_open` does, and when it ends with
+ * a torn tail, cuts the tail off and records, durably, an
+ * `eventlog.tampered` event (severity high; payload: `reason`
+ * `"torn-tail"`, `offset`, `bytes` and `sha256` of the bytes removed).
+ * `*out_offset` and `*out_bytes` receive where the removed tail started
+ * and its length (both 0 when there was none: the log is then simply
+ * opened). On success `*out` receives a new handle, to release with
+ * `dha_eventlog_free`.
+ *
+ * Errors: those of `dha_eventlog_open` except
+ * `DHA_ERR_EVENTLOG_TORN_TAIL`.
+ *
+ * # Safety
+ *
+ * Each string is NULL or NUL-terminated (read up to its NUL or
+ * `DHA_EVENTLOG_ARG_MAX + 1` bytes) and unchanged during the call; `out`
+ * is NULL or valid for a write of one pointer; `out_offset` and
+ * `out_bytes` are NULL or valid for a write of one `uint64_t`.
+ */
+dha_result dha_eventlog_truncate_and_record(const char *log_path,
+                                            const char *key_path,
+                                            dha_eventlog **out,
+                                            uint64_t *out_offset,
+                                            uint64_t *out_bytes);
+
+/**
+ * Releases an event log. NULL is accepted and ignored. Records appended
+ * but not committed are LOST: call `dha_eventlog_commit` first.
+ *
+ * # Safety
+ *
+ * `log` is NULL or a handle made by this library's `dha_eventlog_*`
+ * functions, not yet freed, and no other thread is using it.
+ */
+void dha_eventlog_free(dha_eventlog *log);
+
+/**
+ * Appends an event to the pending group of `log`: its kind by dotted name
+ * (`"update.rejected"`, `"update.installed"`, `"install.failed"`,
+ * `"boot.fell_back"`, `"boot.marked_good"`, `"boot.marked_bad"`,
+ * `"integrity.change"`, `"integrity.accepted"`, `"audit.regression"`,
+ * `"eventlog.tampered"`, `"hook.outcome"`, `"hook.maintenance_set"`), its
+ * `severity` (a `dha_severity` number) and its details as a JSON object
+ * (`payload_json`; NULL means `{}`), at most
+ * `DHA_EVENTLOG_PAYLOAD_MAX` bytes. The record is stamped with the boot
+ * id, the wall clock and the monotonic clock, and authenticated; the key
+ * evolves at once (the previous key erased).
+ *
+ * The record is NOT durable until `dha_eventlog_commit` (group commit: one
+ * fdatasync for many records). `*out_seq` receives its sequence number
+ * (from 0).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`log`, `kind`, `out_seq`),
+ * `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT` (a severity that is
+ * not a `dha_severity`; a payload that is not a JSON object or is too
+ * long), `DHA_ERR_EVENT_UNKNOWN_KIND`, `DHA_ERR_EVENTLOG_EVENT` (the
+ * record would be too large), `DHA_ERR_EVENTLOG_POISONED`.
+ *
+ * # Safety
+ *
+ * `log` is NULL or a live `dha_eventlog` not used by another thread
+ * during the call; `kind` is NULL or a NUL-terminated string (read up to
+ * its NUL or `DHA_EVENTLOG_ARG_MAX + 1` bytes) and `payload_json` NULL or
+ * one read up to its NUL or `DHA_EVENTLOG_PAYLOAD_MAX + 1` bytes, both
+ * unchanged during the call; `out_seq` is NULL or valid for a write of one
+ * `uint64_t`.
+ */
+dha_result dha_eventlog_append(dha_eventlog *log,
+                               const char *kind,
+                               uint32_t severity,
+                               const char *payload_json,
+                               uint64_t *out_seq);
+
+/**
+ * Makes the records appended to `log` since the last commit durable: one
+ * write and one fdatasync of the log, then the key file replaced
+ * atomically. Nothing pending: nothing to do. After a failed commit every
+ * later call on the handle fails with `DHA_ERR_EVENTLOG_POISONED`: free it
+ * and open the log again (which recovers what reached the disk).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_EVENTLOG_IO`,
+ * `DHA_ERR_EVENTLOG_POISONED`.
+ *
+ * # Safety
+ *
+ * `log` is NULL or a live `dha_eventlog` not used by another thread during
+ * the call.
+ */
+dha_result dha_eventlog_commit(dha_eventlog *log);
+
+/**
+ * Copies the head of `log`, its last committed record, as
+ * `SEQ:SHA256HEX` (e.g. `41:9f86d0…`), and a NUL, into `buf`. Keep it
+ * away from the device (with the console, a server): given to
+ * `dha_eventlog_verify`, it reveals a log cut after a whole record. When
+ * there is no head to give (nothing committed yet, or records appended and
+ * not yet committed: commit first), the empty string is copied.
+ *
+ * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
+ * the size needed, NUL included (at most 86 bytes); when `len` is smaller,
+ * nothing is copied and the result is `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`log` or `out_needed` NULL, or `buf`
+ * NULL with `len > 0`), `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `log` is NULL or a live `dha_eventlog`; `buf` is NULL or valid for
+ * writes of `len` bytes; `out_needed` is NULL or valid for a write of one
+ * `size_t`.
+ */
+dha_result dha_eventlog_head(const dha_eventlog *log, char *buf, size_t len, size_t *out_needed);
+
+/**
+ * Verifies the event log `log_path` from its initial key (the file
+ * `initial_key_path`, as `dha_eventlog_keygen` wrote it), and against
+ * `head` (`SEQ:SHA256HEX` from `dha_eventlog_head`, kept elsewhere; NULL
+ * when none), then copies the report as compact JSON, and a NUL, into
+ * `buf` (the document of `dha log verify --format json`):
+ *
+ * ```json
+ * {"schema_version":1,"log":"/var/lib/dha/events.log","verified":false,
+ *  "records":3,"head":"2:…","problem":{"index":3,"message":"record 3 (byte 790) has a wrong tag: it was modified or forged"}}
+ * ```
+ *
+ * `verified` is true when nothing is wrong; `records` counts the records
+ * verified (before the problem); `head` is the last verified record
+ * (null for an empty log); `problem` the first thing wrong (null when
+ * none), with the position of the bad record. Finding a problem is a
+ * success (`DHA_OK`): read `verified`. Detects a modified, deleted,
+ * reordered or inserted record, a torn tail, and, with `head`, a log cut
+ * after a whole record. Reads the log once, streaming.
+ *
+ * Buffer rules as for `dha_report_to_json` (`*out_needed` always receives
+ * the size needed, NUL included; when `len` is smaller nothing is copied,
+ * and the result is `DHA_ERR_INSUFFICIENT_SIZE`). A size query verifies
+ * the whole log; a buffer of `DHA_EVENTLOG_ARG_MAX + 1024` bytes is
+ * always enough.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`log_path`, `initial_key_path` or
+ * `out_needed` NULL, or `buf` NULL with `len > 0`), `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a string longer than
+ * `DHA_EVENTLOG_ARG_MAX`, a `head` that is not `SEQ:SHA256HEX`),
+ * `DHA_ERR_EVENTLOG_KEY_FILE`, `DHA_ERR_EVENTLOG_IO` (the log cannot be
+ * read), `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * Each string is NULL or NUL-terminated (read up to its NUL or
+ * `DHA_EVENTLOG_ARG_MAX + 1` bytes) and unchanged during the call; `buf`
+ * is NULL or valid for writes of `len` bytes; `out_needed` is NULL or
+ * valid for a write of one `size_t`.
+ */
+dha_result dha_eventlog_verify(const char *log_path,
+                               const char *initial_key_path,
+                               const char *head,
+                               char *buf,
+                               size_t len,
+                               size_t *out_needed);
+
+/**
+ * Registers `callback` to receive, with `userdata`, every event of the
+ * classes in `event_mask` (an OR of `DHA_EVENT_*` bits; `DHA_EVENT_ALL`
+ * for all) that an operation run with `config` produces: operations of
+ * the handles made from `config` before or after this call
+ * (`dha_integrity_new`, `dha_installer_new`). See
+ * `dha_event_callback` for when and on which thread it is called.
+ *
+ * Callbacks are called in registration order. They stay registered until
+ * `dha_hooks_clear`, and for the handles made from `config` also after
+ * `dha_config_free` (the handles keep the registrations): `userdata` must
+ * stay valid until `dha_hooks_clear` or until `config` and every handle
+ * made from it are freed.
+ *
+ * The event log of the `[eventlog]` section is opened for each dispatch
+ * and closed after it: do not keep a `dha_eventlog` of that same log open
+ * meanwhile (the dispatch would wait 10 seconds for its lock, then not log
+ * the events, with a warning).
+ *
+ * Whether a callback is called at all is the `[recovery]` policy's choice
+ * (the default policy calls the callbacks for every event; a rule may
+ * list other actions for some events, with or without `callbacks`).
+ * Failed actions are retried with the policy's back-off, bounded to 30
+ * seconds of waiting in all per operation (see `dha_event_callback`).
+ *
+ * The `restore` action is available from the dha program only: from C it
+ * fails and its outcome (`hook.outcome`, and a warning in the log) says
+ * so. To put a file back from C, call `dha_integrity_restore` (for
+ * instance from the application after `dha_integrity_check` returns).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`config`, `callback`),
+ * `DHA_ERR_INVALID_ARGUMENT` (`event_mask` is 0 or has bits outside
+ * `DHA_EVENT_ALL`; `DHA_HOOKS_MAX` callbacks are already registered),
+ * `DHA_ERR_CALLED_FROM_CALLBACK` (called from inside an event callback).
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config`; `callback`, when not NULL, may
+ * be called with `userdata` on any thread that runs an operation with a
+ * handle made from `config`, until it is cleared or those handles and
+ * `config` are freed.
+ */
+dha_result dha_hooks_register(dha_config *config,
+                              uint32_t event_mask,
+                              dha_event_callback callback,
+                              void *userdata);
+
+/**
+ * Removes every callback registered on `config`, also for the handles
+ * made from it. When this returns, none of them is being called nor will
+ * be called again (it waits for a dispatch in progress on another thread),
+ * and their `userdata` may be freed.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_CALLED_FROM_CALLBACK`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config`.
+ */
+dha_result dha_hooks_clear(dha_config *config);
+
+/**
+ * Makes an installer over the `[install]` section of `config` (see
+ * `dha.example.toml`: `slots`, the A/B pair, each an image file or a block
+ * device; `recovery`; `journal`; `floor`; `boot_tries`;
+ * `pre_install_hook` and `post_install_hook`) and a copy of `boot` (the
+ * boot loader's environment). Both are copied: `config` and `boot` may be
+ * freed as soon as this returns. The callbacks registered on `config`
+ * (`dha_hooks_register`), now and later, receive its events.
+ *
+ * An install a crash interrupted is settled now, as the journal says:
+ * before its slot was verified, the slot stays bad and is never booted;
+ * verified but not switched, the slot holds a good image but is not
+ * booted; switched, the install is completed (the floor raised).
+ * `dha_installer_status_json` reports what was found.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INSTALL_CONFIG` (no A/B pair
+ * configured; the detail names the dotted key), `DHA_ERR_INSTALL_JOURNAL`,
+ * `DHA_ERR_INSTALL_FLOOR`, `DHA_ERR_BOOT_READ`, `DHA_ERR_BOOT_WRITE`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config`; `boot` is NULL or a live
+ * `dha_boot`; `out` is NULL or valid for a write of one pointer.
+ */
+dha_result dha_installer_new(const dha_config *config, const dha_boot *boot, dha_installer **out);
+
+/**
+ * Installs the target named `target_name`, whose bytes are in the file
+ * `file_path`, into the inactive slot, and switches the boot order to it.
+ *
+ * The target is looked up in the verified metadata of `updater`
+ * (refreshing it first if it has not completed an update cycle): its
+ * length, SHA-256 and release counter (`custom.release_counter`, which
+ * the target must list) come from there, never from the file. Then, each
+ * step journaled durably so that a power cut at any point leaves the
+ * running slot untouched and bootable:
+ * 1. a release counter below the device's anti-rollback floor is refused
+ *    before anything is written (`DHA_ERR_INSTALL_ROLLBACK`);
+ * 2. the pre-install hook executable (`[install] pre_install_hook`), then
+ *    the hook callback (`dha_installer_set_hook`), may veto;
+ * 3. the target slot's tries are set to 0 (the boot loader skips it);
+ * 4. the file is streamed into the slot, re-hashed on the way, and
+ *    fsynced; a file that is not the verified target is refused
+ *    (`DHA_ERR_INSTALL_SOURCE_MISMATCH`);
+ * 5. the slot is read back and its SHA-256 compared
+ *    (`DHA_ERR_INSTALL_READ_BACK`);
+ * 6. the post-install hook executable, then the hook callback, may veto
+ *    the switch;
+ * 7. the boot order names the new slot first with `[install] boot_tries`
+ *    tries (read back);
+ * 8. the floor is raised to the target's release counter.
+ *
+ * The slot written is the A/B slot that is not running (the running slot
+ * is the boot control's; when unknown, the first bootable in the boot
+ * order). Blocks until done. The event `update.installed` (or, on
+ * failure, `install.failed` or `update.rejected`: also when the updater
+ * refuses or cannot find the target) is dispatched to the callbacks
+ * registered on the configuration the installer was made with.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT`, `DHA_ERR_INVALID_UTF8`,
+ * `DHA_ERR_INVALID_ARGUMENT` (a string longer than
+ * `DHA_INSTALLER_ARG_MAX`), the updater's (`DHA_ERR_UPDATE_*`, e.g.
+ * `DHA_ERR_UPDATE_TARGET_NOT_FOUND`), `DHA_ERR_INSTALL_TARGET`,
+ * `DHA_ERR_INSTALL_ROLLBACK`, `DHA_ERR_INSTALL_VETOED`,
+ * `DHA_ERR_INSTALL_SOURCE_MISMATCH`, `DHA_ERR_INSTALL_READ_BACK`,
+ * `DHA_ERR_INSTALL_IO`, `DHA_ERR_INSTALL_JOURNAL`,
+ * `DHA_ERR_INSTALL_FLOOR`, `DHA_ERR_INSTALL_REFUSED`,
+ * `DHA_ERR_INSTALL_UNSUPPORTED`, `DHA_ERR_INSTALL_CONFIG`, and the boot
+ * loader's `DHA_ERR_BOOT_*`.
+ *
+ * # Safety
+ *
+ * `installer` is NULL or a live `dha_installer` and `updater` NULL or a
+ * live `dha_updater`, neither used by another thread during the call;
+ * `target_name` and `file_path` are NULL or NUL-terminated strings (read
+ * up to their NUL or `DHA_INSTALLER_ARG_MAX + 1` bytes) unchanged during
+ * the call.
+ */
+dha_result dha_installer_install(dha_installer *installer,
+                                 dha_updater *updater,
+                                 const char *target_name,
+                                 const char *file_path);
+
+/**
+ * Registers `callback` as the install hook of `installer` (see
+ * `dha_install_hook_callback`: it may veto an install), replacing any
+ * earlier one; `callback == NULL` removes it (then `userdata` is
+ * ignored). Once this returns, the previous hook is not called any more.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`installer`).
+ *
+ * # Safety
+ *
+ * `installer` is NULL or a live `dha_installer` not used by another thread
+ * during the call; `callback`, when not NULL, may be called with
+ * `userdata` by every later `dha_installer_install` on this installer, on
+ * whichever thread calls it, until it is replaced or the installer freed.
+ */
+dha_result dha_installer_set_hook(dha_installer *installer,
+                                  dha_install_hook_callback callback,
+                                  void *userdata);
+
+/**
+ * Copies the state of the slots as compact JSON, and a NUL, into `buf`:
+ *
+ * ```json
+ * {"schema_version":1,"recovered":null,
+ *  "slots":[{"name":"A","kind":"image","path":"/data/slot-a.img","content":"good",
+ *            "image":null,"active":false,"booted":true,"tries_left":3},
+ *           {"name":"B","kind":"image","path":"/data/slot-b.img","content":"good",
+ *            "image":{"target":"firmware.img","release_counter":7,"sha256":"…","length":1048576},
+ *            "active":true,"booted":false,"tries_left":3}]}
+ * ```
+ *
+ * Per slot (the A/B pair, then the recovery slot if configured): its
+ * configuration; `content` from the install journal (`good`: a complete
+ * image read back and checked, or the slot the device shipped with;
+ * `bad`: unknown or partial); `image`, the target it holds when known;
+ * `active`, the boot loader tries it first (of the slots with tries left);
+ * `booted`, it is running; `tries_left`, null when the boot loader does not
+ * list it. `recovered` says what `dha_installer_new` found of an
+ * interrupted install: null, or `{"outcome":"interrupted","slot":…,
+ * "phase":…}`, `{"outcome":"not_switched","slot":…}` or
+ * `{"outcome":"completed","slot":…}`.
+ *
+ * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
+ * the size needed, NUL included; when `len` is smaller nothing is copied
+ * and the result is `DHA_ERR_INSUFFICIENT_SIZE`; `buf == NULL, len == 0`
+ * asks for the size. Each call reads the journal and the boot loader's
+ * environment again.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`installer` or `out_needed` NULL, or
+ * `buf` NULL with `len > 0`), `DHA_ERR_INSTALL_JOURNAL`,
+ * `DHA_ERR_BOOT_READ`, `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `installer` is NULL or a live `dha_installer` not used by another
+ * thread during the call; `buf` is NULL or valid for writes of `len`
+ * bytes; `out_needed` is NULL or valid for a write of one `size_t`.
+ */
+dha_result dha_installer_status_json(const dha_installer *installer,
+                                     char *buf,
+                                     size_t len,
+                                     size_t *out_needed);
+
+/**
+ * Releases an installer. NULL is accepted and ignored. The slots, the
+ * journal and the boot loader's environment are not touched.
+ *
+ * # Safety
+ *
+ * `installer` is NULL or a handle from `dha_installer_new` not yet freed,
+ * and no other thread is using it.
+ */
+void dha_installer_free(dha_installer *installer);
+
+/**
  * Makes integrity monitoring with the `[integrity]` policy of `config`
  * (see `dha.example.toml`: the rules, exclusions, attribute groups and
  * severities, and `threads`; its `baseline` and `key` file names are the
  * command line's defaults and are not used here: every function takes
  * its files as arguments). The policy is checked and compiled now, and
- * copied: `config` may be freed as soon as this returns. On success `*out`
- * receives a new handle, to release with `dha_integrity_free`.
+ * copied: `config` may be freed as soon as this returns. The event
+ * callbacks registered on `config` (`dha_hooks_register`), now or later,
+ * receive the events of its checks. On success `*out` receives a new
+ * handle, to release with `dha_integrity_free`.
  *
  * `config` is required, as for `dha_audit_run`
  * (`dha_config_new_default` gives the default policy, which protects the
@@ -979,7 +2018,9 @@ dha_result dha_integrity_init(dha_integrity *integrity,
  * On success `*out` receives a new report (release it with
  * `dha_integrity_report_free`), whose changes are in path order; the
  * change callback, if any, has then been called once per change, on this
- * thread. Finding changes is a success (`DHA_OK`): look at
+ * thread, and one `integrity.change` event per change has been dispatched
+ * to the callbacks registered on the configuration (`dha_hooks_register`;
+ * `dha_event_callback` gives its payload). Finding changes is a success (`DHA_OK`): look at
  * `dha_integrity_report_change_count`. Objects that could not be read are
  * not errors either: `dha_integrity_report_problem_count` counts them, and
  * the JSON names them. A baseline made under another policy is compared

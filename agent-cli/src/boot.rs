@@ -4,29 +4,42 @@
 //!
 //! - `dha boot status` prints the boot order, each slot's tries left, the
 //!   running slot and the slot the boot loader starts next.
+//! - `dha boot confirm` runs the health checks of `[boot]` on the running
+//!   slot and marks it good when they all pass ([`boot::confirm`]); it
+//!   reports a fall back of the boot loader.
 //! - `dha boot mark-good [SLOT]` (by default the running slot) re-arms the
 //!   slot after a healthy boot; `mark-bad [SLOT]` takes it out of the boot
 //!   order (refused when no bootable slot would remain); `switch SLOT`
 //!   makes it the next to boot, with `--max-tries` tries.
 //!
-//! Every write is read back; a write that did not stick is a failure.
+//! The back end comes from `[boot]` of `--config` unless `--backend` (and
+//! its options) is given; the tries from `install.boot_tries` unless
+//! `--max-tries`. Every write is read back; a write that did not stick is a
+//! failure. With `--config`, the `boot.*` events (`boot.fell_back`,
+//! `boot.marked_good`, `boot.marked_bad`) are recorded in the event log and
+//! dispatched by the recovery policy ([`crate::record`]).
 //!
-//! Exit status: 0 done; 1 refused (unknown slot, no bootable slot would
-//! remain) or the write failed or did not read back; 2 a usage error, or
+//! Exit status: 0 done (healthy, for `confirm`); 1 refused (unknown slot,
+//! no bootable slot would remain), the write failed or did not read back,
+//! or `confirm` found the slot unhealthy; 2 a usage error, no back end, or
 //! the environment could not be read.
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use dha_core::boot::{self, BootControl, BootError, BootPolicy, BootStatus, SlotId};
+use dha_core::Config;
+use dha_core::Severity;
+use dha_core::boot::{self, BootControl, BootError, BootPolicy, BootStatus, ConfirmReport, SlotId};
+use dha_core::events::{Event, EventKind};
 use dha_linux::boot::{FileBootControl, GrubEnv, UBootEnv, valid_slot_name};
 
-use crate::term;
+use crate::{record, term};
 
 /// Exit status: done.
 pub const EXIT_OK: u8 = 0;
-/// Exit status: refused, or the write failed or did not read back.
+/// Exit status: refused, the write failed or did not read back, or
+/// `confirm` found the running slot unhealthy.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: usage error or unreadable environment (clap uses 2 too).
 pub const EXIT_USAGE: u8 = 2;
@@ -37,7 +50,11 @@ BOOT_ORDER (the slots in the order tried) and BOOT_<slot>_LEFT (tries left). The
 loader starts the first slot of the order with tries left and takes one try; a healthy \
 system then marks its slot good, which re-arms its tries. Every write is read back.
 
-Back ends (--backend):
+After a boot, `dha boot confirm` runs the health checks of [boot] in --config (executables, \
+each with a timeout) on the running slot and marks it good when all pass; otherwise the slot \
+keeps losing a try at each boot until the boot loader falls back to the other slot.
+
+The back end is [boot] backend of --config, unless --backend is given:
   uboot  the U-Boot environment through fw_printenv / fw_setenv -s (running slot: rauc.slot=
          or dha.slot= on /proc/cmdline)
   grub   a GRUB environment block (--env /boot/grub/grubenv) through grub-editenv
@@ -46,21 +63,29 @@ Back ends (--backend):
 
 const BOOT_AFTER_HELP: &str = "\
 Examples:
+  dha boot confirm --config /etc/dha/dha.toml
   dha boot status --backend uboot
   dha boot mark-good --backend grub --env /boot/grub/grubenv
   dha boot switch B --backend file --env /tmp/rig/bootenv --format json
 
 Exit status:
-  0  done
-  1  refused (unknown slot; no bootable slot would remain) or the write failed or did not
-     read back; the reason is one line on standard error
-  2  usage error, or the boot environment could not be read";
+  0  done (confirm: every health check passed and the slot was marked good)
+  1  refused (unknown slot; no bootable slot would remain), the write failed or did not
+     read back, or confirm found the running slot unhealthy (not marked good); the reason
+     is one line on standard error
+  2  usage error, no back end configured, or the boot environment could not be read";
 
 /// `dha boot`: its options (global to its actions) and the action.
 #[derive(Debug, Args)]
 #[command(long_about = BOOT_LONG_ABOUT, after_long_help = BOOT_AFTER_HELP)]
 pub struct BootArgs {
-    /// Where the boot loader keeps its variables
+    /// A dha.toml: [boot] names the back end and the health checks,
+    /// install.boot_tries the tries, [eventlog] and [recovery] where the
+    /// boot.* events go
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+
+    /// Where the boot loader keeps its variables (instead of [boot] backend)
     #[arg(long, value_enum, global = true)]
     backend: Option<Backend>,
 
@@ -90,10 +115,11 @@ pub struct BootArgs {
     )]
     grub_editenv: PathBuf,
 
-    /// Tries a slot gets when switched to or marked good
-    #[arg(long, value_name = "N", global = true, default_value_t = BootPolicy::default().max_tries,
+    /// Tries a slot gets when switched to or marked good (default:
+    /// install.boot_tries of --config, 3)
+    #[arg(long, value_name = "N", global = true,
           value_parser = clap::value_parser!(u32).range(1..=255))]
-    max_tries: u32,
+    max_tries: Option<u32>,
 
     /// Output format
     #[arg(long, value_enum, global = true, default_value_t = Format::Table)]
@@ -127,6 +153,9 @@ enum Format {
 enum Action {
     /// Print the boot order, the tries left, the running and the next slot
     Status,
+    /// Run the health checks of [boot] on the running slot, then mark it
+    /// good when all pass (exit 1 when one fails)
+    Confirm,
     /// Re-arm a slot's tries after a healthy boot (default: the running slot)
     MarkGood {
         /// The slot (A, B, …)
@@ -174,7 +203,7 @@ impl Failure {
 /// Runs `dha boot` and returns the exit status.
 pub fn run(args: &BootArgs) -> u8 {
     match run_inner(args) {
-        Ok(()) => EXIT_OK,
+        Ok(status) => status,
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_USAGE,
         Err(f) => {
             let line = f.message().replace(['\n', '\r'], " ");
@@ -184,22 +213,48 @@ pub fn run(args: &BootArgs) -> u8 {
     }
 }
 
-fn run_inner(args: &BootArgs) -> Result<(), Failure> {
-    let bc = backend(args)?;
-    let policy = BootPolicy {
-        max_tries: args.max_tries,
+fn run_inner(args: &BootArgs) -> Result<u8, Failure> {
+    let config = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| Failure::Usage(e.to_string()))?,
+        None => Config::default(),
+    };
+    let bc = backend(args, &config)?;
+    let policy = match args.max_tries {
+        Some(max_tries) => BootPolicy { max_tries },
+        None => config.boot_policy(),
     };
     let bc = bc.as_ref();
+    let mut events = Vec::new();
+    let mut confirmed = None;
     let (action, slot) = match &args.action {
         Action::Status => ("status", None),
+        Action::Confirm => {
+            let report = boot::confirm(bc, policy, &config.boot, &mut []).map_err(Failure::Boot)?;
+            events = report.events();
+            let slot = report.slot.clone();
+            confirmed = Some(report);
+            ("confirm", Some(slot))
+        }
         Action::MarkGood { slot } => {
             let s = slot_or_booted(bc, slot.as_deref())?;
-            boot::mark_good(bc, policy, &s).map_err(Failure::Boot)?;
+            let st = boot::mark_good(bc, policy, &s).map_err(Failure::Boot)?;
+            let tries = st.tries_left.get(&s).copied().unwrap_or(0);
+            events.push(
+                Event::new(EventKind::BootMarkedGood, Severity::Info)
+                    .with("slot", s.0.as_str())
+                    .with("tries_left", tries)
+                    .with("by", "dha boot mark-good"),
+            );
             ("mark-good", Some(s))
         }
         Action::MarkBad { slot } => {
             let s = slot_or_booted(bc, slot.as_deref())?;
             boot::mark_bad(bc, &s).map_err(Failure::Boot)?;
+            events.push(
+                Event::new(EventKind::BootMarkedBad, Severity::High)
+                    .with("slot", s.0.as_str())
+                    .with("by", "dha boot mark-bad"),
+            );
             ("mark-bad", Some(s))
         }
         Action::Switch { slot } => {
@@ -208,22 +263,59 @@ fn run_inner(args: &BootArgs) -> Result<(), Failure> {
             ("switch", Some(s))
         }
     };
+    if args.config.is_some() {
+        record::record(&config, events);
+    }
     let st = boot::status(bc).map_err(Failure::Boot)?;
     let text = match args.format {
-        Format::Table => table(&st, action, slot.as_ref()),
-        Format::Json => json(&st, action, slot.as_ref()),
+        Format::Table => {
+            let mut t = confirmed.as_ref().map(confirm_table).unwrap_or_default();
+            t.push_str(&table(&st, action, slot.as_ref(), confirmed.is_none()));
+            t
+        }
+        Format::Json => json(&st, action, slot.as_ref(), confirmed.as_ref()),
     };
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(Failure::Output)
+        .map_err(Failure::Output)?;
+    Ok(match confirmed {
+        Some(r) if !r.healthy() => {
+            if let Some(f) = r.failure() {
+                let why = f.result.clone().err().unwrap_or_default();
+                let line = format!(
+                    "slot {} unhealthy: health check {}: {why}; not marked good",
+                    r.slot, f.name
+                );
+                let _ = writeln!(
+                    io::stderr().lock(),
+                    "dha: boot: {}",
+                    term::clean(&line.replace(['\n', '\r'], " "))
+                );
+            }
+            EXIT_FAILED
+        }
+        _ => EXIT_OK,
+    })
 }
 
-fn backend(args: &BootArgs) -> Result<Box<dyn BootControl>, Failure> {
+/// The boot control of `--backend` and its options, or else of `[boot]`.
+fn backend(args: &BootArgs, config: &Config) -> Result<Box<dyn BootControl>, Failure> {
     let Some(kind) = args.backend else {
-        return Err(Failure::Usage(
-            "--backend file|uboot|grub is required".to_owned(),
-        ));
+        if args.env.is_some() {
+            return Err(Failure::Usage("--env needs --backend file|grub".to_owned()));
+        }
+        return dha_linux::boot::from_config(&config.boot).map_err(|e| match e {
+            BootError::Refused(why) => Failure::Usage(format!(
+                "{why}{}",
+                if args.config.is_none() {
+                    " (or give --backend; no --config was given)"
+                } else {
+                    ""
+                }
+            )),
+            other => Failure::Boot(other),
+        });
     };
     let env = || {
         args.env.clone().ok_or_else(|| {
@@ -268,9 +360,49 @@ fn slot_or_booted(bc: &dyn BootControl, slot: Option<&str>) -> Result<SlotId, Fa
     }
 }
 
-fn table(st: &BootStatus, action: &str, slot: Option<&SlotId>) -> String {
+/// The lines `confirm` prints before the status table.
+fn confirm_table(r: &ConfirmReport) -> String {
     let mut out = String::new();
-    if let Some(s) = slot {
+    for from in &r.fell_back_from {
+        out.push_str(&format!(
+            "fell back: slot {} ran out of tries; running {}\n",
+            term::clean(&from.0),
+            term::clean(&r.slot.0)
+        ));
+    }
+    for c in &r.checks {
+        match &c.result {
+            Ok(()) => out.push_str(&format!("ok    {}\n", term::clean(&c.name))),
+            Err(why) => out.push_str(&format!(
+                "FAIL  {}: {}\n",
+                term::clean(&c.name),
+                term::clean(why)
+            )),
+        }
+    }
+    if r.checks.is_empty() {
+        out.push_str("no health checks configured ([boot] health_checks)\n");
+    }
+    let s = term::clean(&r.slot.0);
+    if r.marked_good {
+        out.push_str(&format!("confirm {s}: healthy, marked good (read back)\n"));
+    } else {
+        out.push_str(&format!(
+            "confirm {s}: unhealthy, not marked good (the boot loader falls back when its tries \
+             run out)\n"
+        ));
+        match &r.marked_bad {
+            Some(Ok(())) => out.push_str(&format!("marked {s} bad (boot.mark_bad_on_failure)\n")),
+            Some(Err(why)) => out.push_str(&format!("not marked bad: {}\n", term::clean(why))),
+            None => {}
+        }
+    }
+    out
+}
+
+fn table(st: &BootStatus, action: &str, slot: Option<&SlotId>, done_line: bool) -> String {
+    let mut out = String::new();
+    if let (Some(s), true) = (slot, done_line) {
         out.push_str(&format!("{action} {s}: done (read back)\n"));
     }
     out.push_str(&format!(
@@ -307,7 +439,12 @@ fn table(st: &BootStatus, action: &str, slot: Option<&SlotId>) -> String {
     out
 }
 
-fn json(st: &BootStatus, action: &str, slot: Option<&SlotId>) -> String {
+fn json(
+    st: &BootStatus,
+    action: &str,
+    slot: Option<&SlotId>,
+    confirmed: Option<&ConfirmReport>,
+) -> String {
     let slots: Vec<serde_json::Value> = st
         .slots
         .iter()
@@ -320,9 +457,26 @@ fn json(st: &BootStatus, action: &str, slot: Option<&SlotId>) -> String {
             })
         })
         .collect();
+    let confirm = confirmed.map(|r| {
+        serde_json::json!({
+            "healthy": r.healthy(),
+            "checks": r.checks.iter().map(|c| serde_json::json!({
+                "name": c.name,
+                "ok": c.result.is_ok(),
+                "error": c.result.as_ref().err(),
+            })).collect::<Vec<_>>(),
+            "fell_back_from": r.fell_back_from.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
+            "marked_good": r.marked_good,
+            "marked_bad": r.marked_bad.as_ref().map(|m| serde_json::json!({
+                "ok": m.is_ok(),
+                "error": m.as_ref().err(),
+            })),
+        })
+    });
     let v = serde_json::json!({
         "schema_version": 1,
         "action": action,
+        "confirm": confirm,
         "slot": slot.map(|s| s.0.clone()),
         "boot_order": st.state.order.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
         "booted": st.booted.as_ref().map(|s| s.0.clone()),

@@ -664,6 +664,10 @@ fn check(args: &CheckArgs) -> Result<u8, Failure> {
         None => ops::check(ctx, &setup.baseline, &key, scan_mode(args.quick)),
     })?;
     let report = &outcome.report;
+    crate::record::record_configured(
+        args.at.config.as_deref(),
+        dha_core::recovery::events_for_integrity(report),
+    );
     write_stdout(&match args.format {
         Format::Table => report.to_table(),
         Format::Json => report.to_json() + "\n",
@@ -750,6 +754,10 @@ fn update(args: &UpdateArgs) -> Result<u8, Failure> {
         )
         .map_err(Failure::from)
     })?;
+    crate::record::record_configured(
+        args.at.config.as_deref(),
+        vec![dha_core::recovery::event_for_acceptance(&acceptance)],
+    );
     let text = match args.format {
         Format::Json => {
             let value = serde_json::json!({

@@ -3,11 +3,17 @@
 //!
 //! - `keygen KEYFILE` makes an initial key `K_0` (64 hex digits, mode 0600;
 //!   never overwrites). The integrator keeps it away from the device.
-//! - `show [--log FILE] [--format table|json]` prints the records as they
-//!   are, without checking them (that is `verify`).
-//! - `verify --log FILE --key KEYFILE [--head SEQ:SHA256]` checks every
-//!   record from the initial key, and that the log reaches `--head` (the
-//!   last record's head, kept elsewhere).
+//! - `init --key KEYFILE [--config FILE]` creates the log and its evolving
+//!   key file at `[eventlog] path` and `key` from the initial key (never
+//!   overwrites either); the other commands then record their events there.
+//! - `show [--log FILE] [--config FILE] [--format table|json]` prints the
+//!   records as they are, without checking them (that is `verify`).
+//! - `verify [--log FILE] [--config FILE] --key KEYFILE [--head SEQ:SHA256]`
+//!   checks every record from the initial key, and that the log reaches
+//!   `--head` (the last record's head, kept elsewhere).
+//!
+//! The log is `--log`, else `[eventlog] path` of `--config`, else
+//! `/var/lib/dha/events.log`.
 //!
 //! Exit status: 0 the log read (show) or verified (verify); 1 it is
 //! tampered with, torn or malformed (the first bad record is named); 2 a
@@ -16,9 +22,10 @@
 use crate::Format;
 use crate::term;
 use clap::{Args, Subcommand};
+use dha_core::Config;
 use dha_core::clock::rfc3339;
 use dha_core::events::record::{ReadError, Reader};
-use dha_core::events::{Head, InitialKey, Record, verify};
+use dha_core::events::{EventLog, Head, InitialKey, Record, verify};
 use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{self, BufReader, Write as _};
@@ -32,8 +39,6 @@ const EXIT_TAMPERED: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 /// The version of the JSON printed.
 const SCHEMA_VERSION: u32 = 1;
-/// Where dha keeps its event log unless told otherwise.
-const DEFAULT_LOG: &str = "/var/lib/dha/events.log";
 
 /// `dha log` arguments.
 #[derive(Debug, Args)]
@@ -46,6 +51,9 @@ pub struct LogArgs {
 enum Action {
     /// Make an initial event-log key (64 hex digits, mode 0600)
     Keygen(KeygenArgs),
+    /// Create the event log and its key file at [eventlog] path and key,
+    /// from an initial key (never overwrites)
+    Init(InitArgs),
     /// Print the records of an event log (without verifying them)
     Show(ShowArgs),
     /// Verify an event log from its initial key: exit 0 intact, 1 tampered
@@ -60,10 +68,26 @@ struct KeygenArgs {
 }
 
 #[derive(Debug, Args)]
+struct InitArgs {
+    /// The initial key file (`dha log keygen`); keep a copy away from the
+    /// device: it is the only key that verifies the whole log
+    #[arg(long, value_name = "INITIAL_KEY_FILE")]
+    key: PathBuf,
+    /// The dha.toml whose [eventlog] says where the log and its key file go
+    /// (without it: /var/lib/dha/events.log and /var/lib/dha/events.key)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct ShowArgs {
-    /// The event log
-    #[arg(long, value_name = "FILE", default_value = DEFAULT_LOG)]
-    log: PathBuf,
+    /// The event log (default: [eventlog] path of --config, else
+    /// /var/lib/dha/events.log)
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// A dha.toml whose [eventlog] path is the default log
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -71,9 +95,13 @@ struct ShowArgs {
 
 #[derive(Debug, Args)]
 struct VerifyArgs {
-    /// The event log
-    #[arg(long, value_name = "FILE", default_value = DEFAULT_LOG)]
-    log: PathBuf,
+    /// The event log (default: [eventlog] path of --config, else
+    /// /var/lib/dha/events.log)
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// A dha.toml whose [eventlog] path is the default log
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The initial key file (`dha log keygen`)
     #[arg(long, value_name = "KEYFILE")]
     key: PathBuf,
@@ -94,6 +122,7 @@ fn parse_head(s: &str) -> Result<Head, String> {
 pub fn run(args: &LogArgs) -> u8 {
     let result = match &args.action {
         Action::Keygen(a) => keygen(a),
+        Action::Init(a) => init(a),
         Action::Show(a) => show(a),
         Action::Verify(a) => verify_log(a),
     };
@@ -132,6 +161,39 @@ fn keygen(args: &KeygenArgs) -> Result<u8, String> {
     Ok(EXIT_OK)
 }
 
+/// The configuration of `--config`, or the defaults.
+fn config_of(path: Option<&PathBuf>) -> Result<Config, String> {
+    match path {
+        Some(p) => Config::load(p).map_err(|e| format!("configuration: {e}")),
+        None => Ok(Config::default()),
+    }
+}
+
+/// `--log`, else `[eventlog] path` of `--config`, else the default.
+fn log_path(log: Option<&PathBuf>, config: Option<&PathBuf>) -> Result<PathBuf, String> {
+    match log {
+        Some(l) => Ok(l.clone()),
+        None => Ok(config_of(config)?.eventlog.path),
+    }
+}
+
+fn init(args: &InitArgs) -> Result<u8, String> {
+    let config = config_of(args.config.as_ref())?;
+    let key = InitialKey::read(&args.key).map_err(|e| e.to_string())?;
+    let p = &config.eventlog;
+    EventLog::create(&p.path, &p.key, &key, dha_linux::system_stamps())
+        .map_err(|e| e.to_string())?;
+    write_stdout(&format!(
+        "{}: new event log (key file {}, mode 0600); verify it with `dha log verify --log {} \
+         --key {}`\n",
+        shown(&p.path),
+        shown(&p.key),
+        shown(&p.path),
+        shown(&args.key)
+    ))?;
+    Ok(EXIT_OK)
+}
+
 fn record_json(r: &Record) -> Value {
     json!({
         "seq": r.seq,
@@ -145,7 +207,8 @@ fn record_json(r: &Record) -> Value {
 }
 
 fn show(args: &ShowArgs) -> Result<u8, String> {
-    let file = File::open(&args.log).map_err(|e| format!("{}: {e}", shown(&args.log)))?;
+    let log = log_path(args.log.as_ref(), args.config.as_ref())?;
+    let file = File::open(&log).map_err(|e| format!("{}: {e}", shown(&log)))?;
     let mut records = Vec::new();
     let mut problem = None;
     match Reader::new(BufReader::new(file)) {
@@ -153,21 +216,21 @@ fn show(args: &ShowArgs) -> Result<u8, String> {
             match reader.next_record() {
                 Ok(Some(r)) => records.push(r.record),
                 Ok(None) => break,
-                Err(ReadError::Io(e)) => return Err(format!("{}: {e}", shown(&args.log))),
+                Err(ReadError::Io(e)) => return Err(format!("{}: {e}", shown(&log))),
                 Err(e) => {
                     problem = Some(e.to_string());
                     break;
                 }
             }
         },
-        Err(ReadError::Io(e)) => return Err(format!("{}: {e}", shown(&args.log))),
+        Err(ReadError::Io(e)) => return Err(format!("{}: {e}", shown(&log))),
         Err(e) => problem = Some(e.to_string()),
     }
     match args.format {
         Format::Json => {
             let doc = json!({
                 "schema_version": SCHEMA_VERSION,
-                "log": args.log.display().to_string(),
+                "log": log.display().to_string(),
                 "verified": false,
                 "records": records.iter().map(record_json).collect::<Vec<_>>(),
                 "problem": problem,
@@ -193,7 +256,7 @@ fn show(args: &ShowArgs) -> Result<u8, String> {
     }
     match problem {
         Some(p) => {
-            say(&format!("{}: {p}", shown(&args.log)));
+            say(&format!("{}: {p}", shown(&log)));
             Ok(EXIT_TAMPERED)
         }
         None => Ok(EXIT_OK),
@@ -201,14 +264,15 @@ fn show(args: &ShowArgs) -> Result<u8, String> {
 }
 
 fn verify_log(args: &VerifyArgs) -> Result<u8, String> {
+    let log = log_path(args.log.as_ref(), args.config.as_ref())?;
     let key = InitialKey::read(&args.key).map_err(|e| e.to_string())?;
-    let report = verify(&args.log, &key, args.head.as_ref()).map_err(|e| e.to_string())?;
+    let report = verify(&log, &key, args.head.as_ref()).map_err(|e| e.to_string())?;
     let head = report.head.map(|h| h.to_string());
     match args.format {
         Format::Json => {
             let doc = json!({
                 "schema_version": SCHEMA_VERSION,
-                "log": args.log.display().to_string(),
+                "log": log.display().to_string(),
                 "verified": report.is_ok(),
                 "records": report.records,
                 "head": head,
@@ -224,13 +288,13 @@ fn verify_log(args: &VerifyArgs) -> Result<u8, String> {
             let line = match &report.problem {
                 None => format!(
                     "{}: intact, {} records verified; head {}\n",
-                    shown(&args.log),
+                    shown(&log),
                     report.records,
                     head.as_deref().unwrap_or("none (empty log)")
                 ),
                 Some(p) => format!(
                     "{}: TAMPERED: {p} ({} records verified before it)\n",
-                    shown(&args.log),
+                    shown(&log),
                     report.records
                 ),
             };

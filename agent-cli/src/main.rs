@@ -7,6 +7,7 @@
 
 mod boot;
 mod catalogue_view;
+mod hooks;
 mod install;
 mod integrity;
 // Not `mod log`: that name would be ambiguous with the `log` crate here.
@@ -14,6 +15,7 @@ mod integrity;
 mod event_log;
 mod logger;
 mod outcome;
+mod record;
 mod repo;
 mod table;
 mod term;
@@ -134,11 +136,14 @@ enum Command {
     /// Boot control of A/B slots: status, mark-good, mark-bad, switch
     /// (U-Boot, GRUB or a file)
     Boot(boot::BootArgs),
-    /// The tamper-evident event log: keygen, show, verify
+    /// The tamper-evident event log: keygen, init, show, verify
     Log(event_log::LogArgs),
     /// Install a TUF-verified update into the inactive A/B slot and switch
     /// the boot order to it
     Install(install::InstallArgs),
+    /// Recovery hooks: dispatch a synthetic event through the [recovery]
+    /// policy and print what each action did (test)
+    Hooks(hooks::HooksArgs),
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +268,7 @@ fn run(cli: &Cli) -> Result<u8, CliError> {
         Command::Boot(args) => Ok(boot::run(args)),
         Command::Log(args) => Ok(event_log::run(args)),
         Command::Install(args) => Ok(install::run(args)),
+        Command::Hooks(args) => Ok(hooks::run(args)),
         Command::Checks(args) => {
             let text = match args.format {
                 Format::Table => catalogue_view::render(dha_core::CATALOGUE, layout),

@@ -209,6 +209,12 @@ pub fn run(args: &UpdateArgs) -> u8 {
     match run_action(args) {
         Ok(()) => EXIT_OK,
         Err(e) => {
+            if let UpdateError::Failed(_) = &e {
+                crate::record::record_configured(
+                    args.options.config.as_deref(),
+                    vec![rejected(args, &e)],
+                );
+            }
             // One line, whatever the error carries (names come from the
             // repository's metadata and may hold control characters).
             let line = e.to_string().replace(['\n', '\r'], " ");
@@ -216,6 +222,23 @@ pub fn run(args: &UpdateArgs) -> u8 {
             e.exit_status()
         }
     }
+}
+
+/// The `update.rejected` event of a refused update (severity high: a
+/// refusal can be an attack): `action`, `reason`, and the `targets` asked for.
+fn rejected(args: &UpdateArgs, e: &UpdateError) -> dha_core::events::Event {
+    let (action, targets) = match &args.action {
+        Action::Init { .. } => ("init", &[][..]),
+        Action::Refresh => ("refresh", &[][..]),
+        Action::Download { target_names } => ("download", target_names.as_slice()),
+    };
+    dha_core::events::Event::new(
+        dha_core::events::EventKind::UpdateRejected,
+        dha_core::Severity::High,
+    )
+    .with("action", action)
+    .with("reason", e.to_string())
+    .with("targets", targets.to_vec())
 }
 
 fn usage(message: impl Into<String>) -> UpdateError {

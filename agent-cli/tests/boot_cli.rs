@@ -220,3 +220,154 @@ fn uboot_backend_with_fake_tools() {
         stderr(&o)
     );
 }
+
+/// A dha.toml naming the file back end and `checks` (executables written
+/// into the rig's directory: name and shell body).
+fn configured(dir: &Path, env: &Path, checks: &[(&str, &str)]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut list = Vec::new();
+    for (name, body) in checks {
+        let p = dir.join(name);
+        fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        list.push(format!(
+            "{{ path = \"{}\", timeout_secs = 10 }}",
+            p.display()
+        ));
+    }
+    let config = dir.join("dha.toml");
+    fs::write(
+        &config,
+        format!(
+            "[boot]\nbackend = \"file\"\nenv = \"{}\"\nhealth_checks = [{}]\n",
+            env.display(),
+            list.join(", ")
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn confirm_runs_the_health_checks_then_marks_the_running_slot_good() {
+    let (d, env) = rig();
+    fs::write(
+        &env,
+        "BOOT_ORDER=B A\nBOOT_A_LEFT=3\nBOOT_B_LEFT=2\nBOOTED=B\n",
+    )
+    .unwrap();
+    let seen = d.path().join("seen");
+    let config = configured(
+        d.path(),
+        &env,
+        &[(
+            "selftest",
+            &format!("echo $DHA_SLOT > '{}'\n", seen.display()),
+        )],
+    );
+    let c = config.to_str().unwrap();
+    let o = dha(&["boot", "confirm", "--config", c]);
+    assert_exit(&o, 0);
+    let t = stdout(&o);
+    assert!(t.contains("ok    ") && t.contains("selftest"), "{t}");
+    assert!(
+        t.contains("confirm B: healthy, marked good (read back)"),
+        "{t}"
+    );
+    assert_eq!(fs::read_to_string(&seen).unwrap(), "B\n");
+    assert_eq!(
+        fs::read_to_string(&env).unwrap(),
+        "BOOT_ORDER=B A\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\nBOOTED=B\n"
+    );
+    // JSON, and the tries from --max-tries.
+    let o = dha(&[
+        "boot",
+        "confirm",
+        "--config",
+        c,
+        "--max-tries",
+        "5",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&o, 0);
+    let v = json(&o);
+    assert_eq!(v["action"], "confirm");
+    assert_eq!(v["confirm"]["healthy"], true);
+    assert_eq!(v["confirm"]["marked_good"], true);
+    assert_eq!(v["confirm"]["checks"][0]["ok"], true);
+    assert!(
+        fs::read_to_string(&env)
+            .unwrap()
+            .contains("BOOT_B_LEFT=5\n")
+    );
+}
+
+#[test]
+fn confirm_of_an_unhealthy_slot_exits_1_and_leaves_the_counter() {
+    let (d, env) = rig();
+    let before = "BOOT_ORDER=B A\nBOOT_A_LEFT=3\nBOOT_B_LEFT=2\nBOOTED=B\n";
+    fs::write(&env, before).unwrap();
+    let config = configured(
+        d.path(),
+        &env,
+        &[
+            ("selftest", "exit 0\n"),
+            ("detector", "echo 'detector not answering' >&2\nexit 1\n"),
+        ],
+    );
+    let o = dha(&["boot", "confirm", "--config", config.to_str().unwrap()]);
+    assert_exit(&o, 1);
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("dha: boot: slot B unhealthy: health check ")
+            && e.contains("detector: exited with status 1: detector not answering"),
+        "{e}"
+    );
+    let t = stdout(&o);
+    assert!(t.contains("FAIL  ") && t.contains("not marked good"), "{t}");
+    assert_eq!(fs::read_to_string(&env).unwrap(), before);
+}
+
+#[test]
+fn confirm_after_a_fall_back_reports_it() {
+    let (d, env) = rig();
+    fs::write(
+        &env,
+        "BOOT_ORDER=B A\nBOOT_A_LEFT=2\nBOOT_B_LEFT=0\nBOOTED=A\n",
+    )
+    .unwrap();
+    let config = configured(d.path(), &env, &[]);
+    let o = dha(&["boot", "confirm", "--config", config.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let t = stdout(&o);
+    assert!(
+        t.contains("fell back: slot B ran out of tries; running A"),
+        "{t}"
+    );
+    assert!(t.contains("no health checks configured"), "{t}");
+    assert_eq!(
+        fs::read_to_string(&env).unwrap(),
+        "BOOT_ORDER=A\nBOOT_A_LEFT=3\nBOOT_B_LEFT=0\nBOOTED=A\n"
+    );
+}
+
+#[test]
+fn without_a_back_end_boot_control_is_refused_naming_boot_backend() {
+    let (d, env) = rig();
+    let empty = d.path().join("empty.toml");
+    fs::write(&empty, "").unwrap();
+    for args in [
+        vec!["boot", "status"],
+        vec!["boot", "confirm", "--config", empty.to_str().unwrap()],
+    ] {
+        let o = dha(&args);
+        assert_exit(&o, 2);
+        assert!(stderr(&o).contains("boot.backend"), "{}", stderr(&o));
+    }
+    // --env alone is not a back end.
+    let o = dha(&["boot", "status", "--env", env.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("--backend"), "{}", stderr(&o));
+}

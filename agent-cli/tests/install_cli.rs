@@ -67,6 +67,16 @@ impl Rig {
             ),
         )
         .unwrap();
+        // The same, with the boot loader in [boot] instead of --boot-env.
+        let base = fs::read_to_string(p.join("dha.toml")).unwrap();
+        fs::write(
+            p.join("dha-boot.toml"),
+            format!(
+                "{base}[boot]\nbackend = \"file\"\nenv = \"{}\"\n",
+                p.join("boot.env").display()
+            ),
+        )
+        .unwrap();
         Rig { tmp, repo }
     }
 
@@ -75,17 +85,31 @@ impl Rig {
     }
 
     fn install(&self, file: &Path, name: &str, boot_env: bool) -> Output {
+        self.install_with(file, name, boot_env, true, "dha.toml")
+    }
+
+    /// `dha install`; `online`: with `--metadata-url`; `config`: the file
+    /// in the rig's directory.
+    fn install_with(
+        &self,
+        file: &Path,
+        name: &str,
+        boot_env: bool,
+        online: bool,
+        config: &str,
+    ) -> Output {
         let mut cmd = Command::new(DHA);
         cmd.arg("install")
             .arg(file)
             .arg("--metadata-dir")
             .arg(self.path("store"))
-            .arg("--metadata-url")
-            .arg(self.repo.metadata_dir())
             .arg("--target-name")
             .arg(name)
             .arg("--config")
-            .arg(self.path("dha.toml"));
+            .arg(self.path(config));
+        if online {
+            cmd.arg("--metadata-url").arg(self.repo.metadata_dir());
+        }
         if boot_env {
             cmd.arg("--boot-env").arg(self.path("boot.env"));
         }
@@ -120,8 +144,9 @@ fn installs_a_verified_target_and_refuses_older_or_swapped_ones() {
     let v2 = rig.repo.targets_dir().join("os-v2.img");
     let v1 = rig.repo.targets_dir().join("os-v1.img");
 
+    // No boot loader: neither [boot] backend nor --boot-env.
     let o = rig.install(&v2, "os-v2.img", false);
-    assert_exit(&o, 2, "--boot-env");
+    assert_exit(&o, 2, "boot.backend");
 
     // A file that is not the named target: refused, nothing switched.
     let o = rig.install(&v1, "os-v2.img", true);
@@ -204,4 +229,48 @@ fn a_killed_install_leaves_a_bootable_device() {
     }
     eprintln!("{kills} of 12 installs killed before they finished");
     assert!(kills > 0, "no install was killed before it finished");
+}
+
+/// Without `--metadata-url` the target is looked up in the metadata the
+/// store already holds (re-verified, offline), and the boot loader comes
+/// from `[boot]`.
+#[test]
+fn installs_offline_from_the_stored_metadata_with_the_configured_boot_loader() {
+    let rig = Rig::new();
+    let v2 = rig.repo.targets_dir().join("os-v2.img");
+    let v1 = rig.repo.targets_dir().join("os-v1.img");
+    // The store holds only the shipped root: nothing to look up offline.
+    let o = rig.install_with(&v2, "os-v2.img", false, false, "dha-boot.toml");
+    assert_exit(
+        &o,
+        1,
+        "no trusted timestamp metadata; run an update cycle first",
+    );
+    assert!(!rig.path("b.img").exists());
+    // One update cycle (as `dha update refresh` does) fills the store.
+    let clock = dha_core::SystemClock;
+    let mut u = Updater::new(
+        &rig.path("store"),
+        Box::new(
+            dha_core::tuf::transport::LocalDirTransport::new(&rig.repo.metadata_dir()).unwrap(),
+        ),
+        Box::new(
+            dha_core::tuf::transport::LocalDirTransport::new(&rig.repo.targets_dir()).unwrap(),
+        ),
+        dha_core::tuf::Limits::default(),
+        &clock,
+        None,
+    )
+    .unwrap();
+    u.refresh().unwrap();
+    // Offline again (no --metadata-url): the stored metadata now suffices.
+    let o = rig.install_with(&v2, "os-v2.img", false, false, "dha-boot.toml");
+    assert_exit(&o, 0, "");
+    assert_eq!(fs::read(rig.path("b.img")).unwrap(), image(2));
+    let env = fs::read_to_string(rig.path("boot.env")).unwrap();
+    assert!(env.contains("BOOT_ORDER=B A"), "{env}");
+    let o = rig.install_with(&v1, "os-v1.img", false, false, "dha-boot.toml");
+    assert_exit(&o, 1, "below the installed floor 2");
+    let o = rig.install_with(&v2, "other.img", false, false, "dha-boot.toml");
+    assert_exit(&o, 1, "not found in the trusted targets metadata");
 }

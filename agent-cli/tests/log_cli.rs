@@ -198,3 +198,36 @@ fn usage_and_unreadable_files_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
 }
+
+#[test]
+fn show_and_verify_take_the_log_of_the_configuration_unless_given_one() {
+    let r = rig();
+    let cfg = r.dir.path().join("dha.toml");
+    fs::write(
+        &cfg,
+        format!(
+            "[eventlog]\npath = \"{}\"\nkey = \"{}\"\n",
+            s(&r.log),
+            s(&r.dir.path().join("events.key"))
+        ),
+    )
+    .unwrap();
+    let out = dha(&["log", "show", "--config", s(&cfg), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["log"], s(&r.log));
+    assert_eq!(doc["records"].as_array().unwrap().len(), 5);
+    let out = dha(&["log", "verify", "--config", s(&cfg), "--key", s(&r.k0)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // --log wins over the configuration.
+    let missing = r.dir.path().join("missing.log");
+    let out = dha(&["log", "show", "--config", s(&cfg), "--log", s(&missing)]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.log"));
+    // A configuration that cannot be read is a usage error naming it.
+    let bad = r.dir.path().join("bad.toml");
+    fs::write(&bad, "[eventlog]\npath = \"relative.log\"\n").unwrap();
+    let out = dha(&["log", "show", "--config", s(&bad)]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eventlog.path"));
+}

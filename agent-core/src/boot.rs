@@ -7,10 +7,25 @@
 //! system marks its slot good, which re-arms its tries. `agent-linux`
 //! implements [`BootControl`] over the U-Boot environment
 //! (`fw_printenv`/`fw_setenv`), the GRUB environment (`grub-editenv`) and a
-//! file (test rigs).
+//! file (test rigs), chosen by the `[boot]` section ([`BootConfig`]).
+//!
+//! After a boot, [`confirm`] runs the health checks and marks the running
+//! slot good when they pass (module `health`).
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+mod config;
+mod health;
+#[cfg(test)]
+mod health_tests;
+
+pub use config::{
+    BootBackend, BootConfig, HealthCheckConfig, MAX_HEALTH_CHECKS, MAX_HEALTH_TIMEOUT_SECS,
+};
+pub use health::{
+    ConfirmReport, HealthCallback, HealthFn, HealthResult, confirm, fell_back_from, run_check,
+};
 
 /// A slot's name as the boot loader knows it (`A`, `B`, `recovery`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,18 +91,6 @@ pub trait BootControl {
 // ---------------------------------------------------------------------------
 // Boot counting over any `BootControl` (RAUC's "bootchooser" semantics).
 // ---------------------------------------------------------------------------
-
-/// The `[boot]` section of dha.toml.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BootConfig {}
-
-impl BootConfig {
-    /// Checks the section; the error is `(dotted key, why)`.
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        Ok(())
-    }
-}
 
 /// How many tries a slot gets when it is armed (RAUC's
 /// `boot-attempts`, whose default is 3).

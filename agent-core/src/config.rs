@@ -432,6 +432,15 @@ pub struct CheckSettings {
 }
 
 impl Config {
+    /// The boot-counting policy: a slot that is switched to or marked good
+    /// gets `install.boot_tries` tries (the one setting for both; `[boot]`
+    /// has none).
+    pub fn boot_policy(&self) -> crate::boot::BootPolicy {
+        crate::boot::BootPolicy {
+            max_tries: self.install.boot_tries,
+        }
+    }
+
     /// Parses a configuration from a TOML document; `origin` names it in errors.
     pub fn from_toml_named(doc: &str, origin: &str) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(doc).map_err(|e| ConfigError::Parse {

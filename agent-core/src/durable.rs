@@ -7,8 +7,9 @@
 //! power cut. A reader therefore sees either the complete old file or the
 //! complete new one, never a mixture or an empty file.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use crate::fault;
+use std::fs;
+use std::io;
 use std::path::Path;
 
 /// Writes `data` to `path` atomically and durably.
@@ -34,18 +35,25 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<(
 /// metadata store's reasoning).
 pub fn write_atomic_defer_dir_sync(path: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
     let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)?;
-    if let Some(mode) = mode {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))?;
+    // Each durable step goes through the fault-injection seam (free in a
+    // normal build: `crate::fault`).
+    let prefix = temp_prefix_for(path);
+    let tmp = fault::create_temp(tempfile::Builder::new().prefix(&prefix), dir)?;
+    let written = match mode {
+        Some(mode) => {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(mode))
+        }
+        None => Ok(()),
     }
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    .and_then(|()| fault::write_all(tmp.as_file(), data))
+    .and_then(|()| fault::sync_all(tmp.as_file()));
+    if let Err(e) = written {
+        fault::abandon(tmp);
+        return Err(e);
+    }
+    fault::persist(tmp, path)
 }
 
 /// The directory `path` is in (`.` for a bare file name).
@@ -58,6 +66,22 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// The name prefix of the temporary files [`write_atomic`] creates.
 pub const TEMP_PREFIX: &str = ".dha-tmp-";
+
+/// The name prefix of the temporaries [`write_atomic`] creates for `path`:
+/// [`TEMP_PREFIX`], then (up to 64 bytes of) the file's name and a dot, so
+/// that a component can tell the temporaries of its own file from those of
+/// another file in the same directory (`.dha-tmp-events.key.` + random).
+pub fn temp_prefix_for(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut end = name.len().min(64);
+    while !name.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    format!("{TEMP_PREFIX}{}.", name.get(..end).unwrap_or(""))
+}
 
 /// Removes temporary files that a write interrupted by a crash or a kill left
 /// in `dir` (they never replaced anything, so they hold nothing trusted).
@@ -79,7 +103,7 @@ pub fn remove_stale_temporaries(dir: &Path) -> io::Result<usize> {
 
 /// Fsyncs a directory so that a rename or a new entry in it is durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    fault::sync_dir(dir)
 }
 
 #[cfg(test)]

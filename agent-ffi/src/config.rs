@@ -2,9 +2,11 @@
 //! as `dha.toml` (DESIGN.md "Configuration").
 
 use crate::boundary::{ffi_free, ffi_result, free_box, try_out, try_str};
+use crate::hooks::{HookSet, new_hook_set};
 use crate::result::dha_result;
 use dha_core::Config;
 use std::ffi::c_char;
+use std::sync::Arc;
 
 /// The largest TOML document accepted, in bytes: the same bound as for a
 /// `dha.toml` file read by `dha_core::Config::load`.
@@ -13,10 +15,14 @@ pub const DHA_CONFIG_MAX_BYTES: usize = 1024 * 1024;
 /// A configuration (opaque). Made by `dha_config_new_default` or
 /// `dha_config_new_from_toml`, released by `dha_config_free`.
 ///
-/// Immutable once made: one configuration may be used by several threads at
-/// once (for example by concurrent `dha_audit_run` calls).
+/// Immutable once made, apart from the event callbacks registered on it
+/// (`dha_hooks_register`, which may be called while other threads use it):
+/// one configuration may be used by several threads at once (for example
+/// by concurrent `dha_audit_run` calls).
 pub struct dha_config {
     pub(crate) config: Config,
+    /// The event callbacks, shared with the handles made from it.
+    pub(crate) hooks: Arc<HookSet>,
 }
 
 // The header promises that one configuration may be used by several threads
@@ -40,6 +46,7 @@ pub unsafe extern "C" fn dha_config_new_default(out: *mut *mut dha_config) -> dh
         let out = try_out!(out);
         out.write(Box::into_raw(Box::new(dha_config {
             config: Config::default(),
+            hooks: new_hook_set(),
         })));
         Ok(())
     })
@@ -72,13 +79,17 @@ pub unsafe extern "C" fn dha_config_new_from_toml(
         let doc = try_str!(toml, DHA_CONFIG_MAX_BYTES);
         let out = try_out!(out);
         let config = Config::from_toml_str(doc)?;
-        out.write(Box::into_raw(Box::new(dha_config { config })));
+        out.write(Box::into_raw(Box::new(dha_config {
+            config,
+            hooks: new_hook_set(),
+        })));
         Ok(())
     })
 }
 
-/// Releases a configuration. NULL is accepted and ignored. Reports made with
-/// it stay valid (they keep nothing of it).
+/// Releases a configuration. NULL is accepted and ignored. Reports and
+/// handles made with it stay valid (they keep nothing of it, except that
+/// the handles keep its event callbacks: see `dha_hooks_register`).
 ///
 /// # Safety
 ///

@@ -32,6 +32,7 @@ use crate::boundary::{
 };
 use crate::config::dha_config;
 use crate::error::Error;
+use crate::hooks::EventSink;
 use crate::report::dha_severity;
 use crate::result::dha_result;
 use dha_core::SystemClock;
@@ -186,6 +187,8 @@ pub struct dha_integrity {
     store: Option<KnownGoodStore>,
     progress: Option<Progress>,
     on_change: Option<OnChange>,
+    /// Where the events of a check go (`dha_hooks_register`).
+    events: EventSink,
 }
 
 // SAFETY: `dha_integrity` is not `Send` only because of the callbacks'
@@ -330,8 +333,10 @@ impl dha_integrity {
 /// severities, and `threads`; its `baseline` and `key` file names are the
 /// command line's defaults and are not used here: every function takes
 /// its files as arguments). The policy is checked and compiled now, and
-/// copied: `config` may be freed as soon as this returns. On success `*out`
-/// receives a new handle, to release with `dha_integrity_free`.
+/// copied: `config` may be freed as soon as this returns. The event
+/// callbacks registered on `config` (`dha_hooks_register`), now or later,
+/// receive the events of its checks. On success `*out` receives a new
+/// handle, to release with `dha_integrity_free`.
 ///
 /// `config` is required, as for `dha_audit_run`
 /// (`dha_config_new_default` gives the default policy, which protects the
@@ -361,6 +366,7 @@ pub unsafe extern "C" fn dha_integrity_new(
             store: None,
             progress: None,
             on_change: None,
+            events: EventSink::new(try_ref!(config)),
         })));
         Ok(())
     })
@@ -735,7 +741,9 @@ pub unsafe extern "C" fn dha_integrity_init(
 /// On success `*out` receives a new report (release it with
 /// `dha_integrity_report_free`), whose changes are in path order; the
 /// change callback, if any, has then been called once per change, on this
-/// thread. Finding changes is a success (`DHA_OK`): look at
+/// thread, and one `integrity.change` event per change has been dispatched
+/// to the callbacks registered on the configuration (`dha_hooks_register`;
+/// `dha_event_callback` gives its payload). Finding changes is a success (`DHA_OK`): look at
 /// `dha_integrity_report_change_count`. Objects that could not be read are
 /// not errors either: `dha_integrity_report_problem_count` counts them, and
 /// the JSON names them. A baseline made under another policy is compared
@@ -796,6 +804,11 @@ pub unsafe extern "C" fn dha_integrity_check(
                 unsafe { (cb.callback)(cb.userdata, change) };
             }
         }
+        // One integrity.change per change, to the callbacks registered on
+        // the configuration and its [recovery] policy.
+        integrity
+            .events
+            .dispatch(dha_core::recovery::events_for_integrity(&outcome.report));
         out.write(Box::into_raw(report));
         Ok(())
     })

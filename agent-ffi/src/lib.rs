@@ -38,9 +38,13 @@
 #[cfg(panic = "abort")]
 compile_error!("dha's C ABI must be built with panic = \"unwind\" (its panic boundary needs it)");
 
+pub mod boot;
 mod boundary;
 pub mod config;
 mod error;
+pub mod eventlog;
+pub mod hooks;
+pub mod installer;
 pub mod integrity;
 pub mod logging;
 pub mod report;
@@ -48,11 +52,31 @@ pub mod result;
 pub mod updater;
 pub mod version;
 
+pub use boot::{
+    DHA_BOOT_ARG_MAX, dha_boot, dha_boot_free, dha_boot_mark_bad, dha_boot_mark_good,
+    dha_boot_new_file, dha_boot_new_from_config, dha_boot_new_grub, dha_boot_new_uboot,
+    dha_boot_status_json, dha_boot_switch,
+};
 pub use config::{
     DHA_CONFIG_MAX_BYTES, dha_config, dha_config_free, dha_config_new_default,
     dha_config_new_from_toml,
 };
 pub use error::{DHA_MESSAGE_MAX, dha_last_error_detail};
+pub use eventlog::{
+    DHA_EVENTLOG_ARG_MAX, DHA_EVENTLOG_KEY_BYTES, DHA_EVENTLOG_PAYLOAD_MAX, dha_eventlog,
+    dha_eventlog_append, dha_eventlog_commit, dha_eventlog_create, dha_eventlog_create_from_bytes,
+    dha_eventlog_free, dha_eventlog_head, dha_eventlog_keygen, dha_eventlog_open,
+    dha_eventlog_truncate_and_record, dha_eventlog_verify,
+};
+pub use hooks::{
+    DHA_EVENT_ALL, DHA_EVENT_AUDIT, DHA_EVENT_BOOT, DHA_EVENT_EVENTLOG, DHA_EVENT_HOOK,
+    DHA_EVENT_INSTALL, DHA_EVENT_INTEGRITY, DHA_EVENT_UPDATE, DHA_HOOKS_MAX, dha_event_callback,
+    dha_hooks_clear, dha_hooks_register,
+};
+pub use installer::{
+    DHA_INSTALLER_ARG_MAX, dha_install_hook_callback, dha_installer, dha_installer_free,
+    dha_installer_install, dha_installer_new, dha_installer_set_hook, dha_installer_status_json,
+};
 pub use integrity::{
     DHA_INTEGRITY_ARG_MAX, DHA_INTEGRITY_PATHS_MAX, DHA_SEAL_ED25519, DHA_SEAL_HMAC_SHA256,
     dha_attr_change, dha_attr_change_attr, dha_attr_change_name, dha_attr_change_new,

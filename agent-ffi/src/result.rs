@@ -5,16 +5,16 @@
 //! "The C ABI"). Each area owns a range of 100 so that areas can grow without
 //! renumbering:
 //!
-//! | range   | area                                   |
-//! |---------|----------------------------------------|
-//! | 0       | success                                |
-//! | 1–99    | general (arguments, buffers, panics)   |
-//! | 100–199 | configuration                          |
-//! | 200–299 | audit and the audited root             |
-//! | 300–399 | update (TUF verification, downloads)   |
-//! | 400–499 | integrity (baselines, seals, scans)    |
-//! | 500–599 | recovery (reserved)                    |
-//! | 600–699 | events (reserved)                      |
+//! | range   | area                                      |
+//! |---------|-------------------------------------------|
+//! | 0       | success                                   |
+//! | 1–99    | general (arguments, buffers, panics)      |
+//! | 100–199 | configuration                             |
+//! | 200–299 | audit and the audited root                |
+//! | 300–399 | update (TUF verification, downloads)      |
+//! | 400–499 | integrity (baselines, seals, scans)       |
+//! | 500–599 | boot control (500–519), install (520–599) |
+//! | 600–699 | event log, events and hooks               |
 
 use crate::boundary::{OutBuf, ffi_quiet, try_out};
 use crate::error::Error;
@@ -202,11 +202,115 @@ pub enum dha_result {
     /// regular file with a hash, another kind of object sits at the path, or
     /// its directory is missing. Nothing was changed at the path.
     DHA_ERR_INTEGRITY_RESTORE_REFUSED = 408,
+
+    /// A boot-control failure of a kind this version of the header does not
+    /// name (a newer failure); the detail says what failed.
+    DHA_ERR_BOOT = 500,
+    /// The boot loader's environment could not be read or is malformed (a
+    /// missing environment file, `fw_printenv` or `grub-editenv` failing, no
+    /// `BOOT_ORDER`); the detail names the file or tool.
+    DHA_ERR_BOOT_READ = 501,
+    /// Writing the boot loader's environment failed, or reading it back did
+    /// not give what was written (a "mark good" that silently did not
+    /// stick); the detail names the file or tool and the variable.
+    DHA_ERR_BOOT_WRITE = 502,
+    /// The boot-control request was refused and nothing was written: it
+    /// names a slot the environment does not have, or it would leave no slot
+    /// with tries left (the device could not boot).
+    DHA_ERR_BOOT_REFUSED = 503,
+
+    /// An install failure of a kind this version of the header does not name
+    /// (a newer failure); the detail says what failed.
+    DHA_ERR_INSTALL = 520,
+    /// The `[install]` section does not allow installing (no A/B pair of
+    /// slots, a bad slot name or path); the detail names the dotted key.
+    DHA_ERR_INSTALL_CONFIG = 521,
+    /// The target's verified metadata lacks what an install needs (a SHA-256
+    /// hash, a `custom.release_counter`); nothing was written.
+    DHA_ERR_INSTALL_TARGET = 522,
+    /// The target's release counter is below the device's installed
+    /// anti-rollback floor; nothing was written.
+    DHA_ERR_INSTALL_ROLLBACK = 523,
+    /// A pre- or post-install hook vetoed the install (pre-install: nothing
+    /// was written; post-install: the slot was written but not switched to);
+    /// the detail names the hook and its exit status.
+    DHA_ERR_INSTALL_VETOED = 524,
+    /// The file to install is not the verified target (its length or SHA-256
+    /// differ from the verified metadata); the slot is left bad and not
+    /// switched to.
+    DHA_ERR_INSTALL_SOURCE_MISMATCH = 525,
+    /// Reading the written slot back did not give the verified image; the
+    /// slot is left bad and not switched to.
+    DHA_ERR_INSTALL_READ_BACK = 526,
+    /// Reading the file or reading, writing or syncing a slot failed; the
+    /// detail names the file or device and the cause. The slot is left bad.
+    DHA_ERR_INSTALL_IO = 527,
+    /// The install journal could not be read or written, or is malformed;
+    /// the detail names the file.
+    DHA_ERR_INSTALL_JOURNAL = 528,
+    /// The anti-rollback floor file could not be read or written; the detail
+    /// names the file.
+    DHA_ERR_INSTALL_FLOOR = 529,
+    /// The install was refused before anything was written (it would write
+    /// the running slot, or the boot loader lists no bootable slot).
+    DHA_ERR_INSTALL_REFUSED = 530,
+    /// The slot's kind cannot be installed into by this version (directory
+    /// slots); nothing was written.
+    DHA_ERR_INSTALL_UNSUPPORTED = 531,
+    /// Another installer holds the install lock (another `dha install`, or
+    /// another process's installer, is running); nothing was done.
+    DHA_ERR_INSTALL_LOCKED = 532,
+    /// An entry of a tar archive for a directory slot would land outside the
+    /// slot (absolute path, `..`, a link escaping it) or is a device node or
+    /// FIFO that `install.allow_devices` does not allow; nothing of it became
+    /// the slot's content.
+    DHA_ERR_INSTALL_UNSAFE_ARCHIVE = 533,
+
+    /// An event-log failure of a kind this version of the header does not
+    /// name (a newer failure); the detail says what failed.
+    DHA_ERR_EVENTLOG = 600,
+    /// The event log or one of its key files could not be read or written;
+    /// the detail names the file and the cause.
+    DHA_ERR_EVENTLOG_IO = 601,
+    /// A key file (the log's evolving key file, or an initial key file) is not
+    /// in its format or is corrupted; the detail names the file, never key
+    /// material.
+    DHA_ERR_EVENTLOG_KEY_FILE = 602,
+    /// The committed part of the log is not an event log (bad magic, a
+    /// malformed record); the detail names the file.
+    DHA_ERR_EVENTLOG_FORMAT = 603,
+    /// The log does not match its key file: shortened, or its last committed
+    /// record replaced (tampering or a lost write). Verify it with the
+    /// initial key (`dha_eventlog_verify`).
+    DHA_ERR_EVENTLOG_MISMATCH = 604,
+    /// The log or a key file already exists: creating one never overwrites.
+    DHA_ERR_EVENTLOG_EXISTS = 605,
+    /// The event cannot be recorded (its payload is larger than a record
+    /// holds).
+    DHA_ERR_EVENTLOG_EVENT = 606,
+    /// An earlier commit on this handle failed, so its key no longer matches
+    /// the file: free it and open the log again (which recovers what reached
+    /// the disk).
+    DHA_ERR_EVENTLOG_POISONED = 607,
+    /// The system random generator failed (making a key).
+    DHA_ERR_EVENTLOG_RANDOM = 608,
+    /// The log ends with bytes that are not a valid record: a torn write
+    /// (power cut) or a forged tail. Nothing was opened; the detail gives the
+    /// offset and length. `dha_eventlog_truncate_and_record` cuts it off and
+    /// records an `eventlog.tampered` event.
+    DHA_ERR_EVENTLOG_TORN_TAIL = 609,
+    /// The event kind's name is not one this library knows (see the
+    /// `DHA_EVENT_*` masks for the classes; the detail lists the kinds).
+    DHA_ERR_EVENT_UNKNOWN_KIND = 610,
+    /// Another writer (a live `dha_eventlog` of this or another process, or a
+    /// `dha` command) holds the event log's lock and did not release it
+    /// within 10 seconds; nothing was opened.
+    DHA_ERR_EVENTLOG_BUSY = 611,
 }
 
 /// Every result, in numeric order (for lookups and tests). Not exported:
 /// C learns the numbers from the header.
-const ALL: [dha_result; 56] = [
+const ALL: [dha_result; 86] = [
     // Keep in numeric order; a unit test checks it.
     dha_result::DHA_OK,
     dha_result::DHA_ERR_NULL_ARGUMENT,
@@ -264,6 +368,36 @@ const ALL: [dha_result; 56] = [
     dha_result::DHA_ERR_INTEGRITY_INVALID_RECORDS,
     dha_result::DHA_ERR_INTEGRITY_STORE,
     dha_result::DHA_ERR_INTEGRITY_RESTORE_REFUSED,
+    dha_result::DHA_ERR_BOOT,
+    dha_result::DHA_ERR_BOOT_READ,
+    dha_result::DHA_ERR_BOOT_WRITE,
+    dha_result::DHA_ERR_BOOT_REFUSED,
+    dha_result::DHA_ERR_INSTALL,
+    dha_result::DHA_ERR_INSTALL_CONFIG,
+    dha_result::DHA_ERR_INSTALL_TARGET,
+    dha_result::DHA_ERR_INSTALL_ROLLBACK,
+    dha_result::DHA_ERR_INSTALL_VETOED,
+    dha_result::DHA_ERR_INSTALL_SOURCE_MISMATCH,
+    dha_result::DHA_ERR_INSTALL_READ_BACK,
+    dha_result::DHA_ERR_INSTALL_IO,
+    dha_result::DHA_ERR_INSTALL_JOURNAL,
+    dha_result::DHA_ERR_INSTALL_FLOOR,
+    dha_result::DHA_ERR_INSTALL_REFUSED,
+    dha_result::DHA_ERR_INSTALL_UNSUPPORTED,
+    dha_result::DHA_ERR_INSTALL_LOCKED,
+    dha_result::DHA_ERR_INSTALL_UNSAFE_ARCHIVE,
+    dha_result::DHA_ERR_EVENTLOG,
+    dha_result::DHA_ERR_EVENTLOG_IO,
+    dha_result::DHA_ERR_EVENTLOG_KEY_FILE,
+    dha_result::DHA_ERR_EVENTLOG_FORMAT,
+    dha_result::DHA_ERR_EVENTLOG_MISMATCH,
+    dha_result::DHA_ERR_EVENTLOG_EXISTS,
+    dha_result::DHA_ERR_EVENTLOG_EVENT,
+    dha_result::DHA_ERR_EVENTLOG_POISONED,
+    dha_result::DHA_ERR_EVENTLOG_RANDOM,
+    dha_result::DHA_ERR_EVENTLOG_TORN_TAIL,
+    dha_result::DHA_ERR_EVENT_UNKNOWN_KIND,
+    dha_result::DHA_ERR_EVENTLOG_BUSY,
 ];
 
 impl dha_result {
@@ -405,6 +539,74 @@ impl dha_result {
             dha_result::DHA_ERR_INTEGRITY_RESTORE_REFUSED => {
                 "the restore was refused; nothing was changed at the path"
             }
+            dha_result::DHA_ERR_BOOT => "boot control failed",
+            dha_result::DHA_ERR_BOOT_READ => {
+                "the boot loader's environment could not be read or is malformed"
+            }
+            dha_result::DHA_ERR_BOOT_WRITE => {
+                "the boot loader's environment could not be written, or did not read back as written"
+            }
+            dha_result::DHA_ERR_BOOT_REFUSED => {
+                "the boot-control request was refused (unknown slot, or no bootable slot would remain)"
+            }
+            dha_result::DHA_ERR_INSTALL => "the install failed",
+            dha_result::DHA_ERR_INSTALL_CONFIG => {
+                "the [install] configuration does not allow installing"
+            }
+            dha_result::DHA_ERR_INSTALL_TARGET => {
+                "the target's verified metadata lacks a SHA-256 hash or a release counter"
+            }
+            dha_result::DHA_ERR_INSTALL_ROLLBACK => {
+                "the target is older than the installed anti-rollback floor"
+            }
+            dha_result::DHA_ERR_INSTALL_VETOED => "a pre- or post-install hook vetoed the install",
+            dha_result::DHA_ERR_INSTALL_SOURCE_MISMATCH => {
+                "the file to install is not the verified target"
+            }
+            dha_result::DHA_ERR_INSTALL_READ_BACK => {
+                "the slot did not read back as the verified image"
+            }
+            dha_result::DHA_ERR_INSTALL_IO => {
+                "a slot or the file to install could not be read or written"
+            }
+            dha_result::DHA_ERR_INSTALL_JOURNAL => {
+                "the install journal could not be read or written"
+            }
+            dha_result::DHA_ERR_INSTALL_FLOOR => {
+                "the anti-rollback floor file could not be read or written"
+            }
+            dha_result::DHA_ERR_INSTALL_REFUSED => "the install was refused",
+            dha_result::DHA_ERR_INSTALL_UNSUPPORTED => {
+                "this version cannot install into that kind of slot"
+            }
+            dha_result::DHA_ERR_INSTALL_LOCKED => {
+                "another install is in progress (the install lock is held)"
+            }
+            dha_result::DHA_ERR_INSTALL_UNSAFE_ARCHIVE => {
+                "an archive entry would escape its directory slot or is a device not allowed"
+            }
+            dha_result::DHA_ERR_EVENTLOG => "the event log failed",
+            dha_result::DHA_ERR_EVENTLOG_IO => {
+                "the event log or its key file could not be read or written"
+            }
+            dha_result::DHA_ERR_EVENTLOG_KEY_FILE => {
+                "an event-log key file is malformed or corrupted"
+            }
+            dha_result::DHA_ERR_EVENTLOG_FORMAT => "the event log is malformed",
+            dha_result::DHA_ERR_EVENTLOG_MISMATCH => {
+                "the event log does not match its key file (shortened or replaced)"
+            }
+            dha_result::DHA_ERR_EVENTLOG_EXISTS => "the event log or key file already exists",
+            dha_result::DHA_ERR_EVENTLOG_EVENT => {
+                "the event cannot be recorded (payload too large)"
+            }
+            dha_result::DHA_ERR_EVENTLOG_POISONED => {
+                "an earlier commit failed: reopen the event log"
+            }
+            dha_result::DHA_ERR_EVENTLOG_RANDOM => "the system random generator failed",
+            dha_result::DHA_ERR_EVENTLOG_TORN_TAIL => "the event log ends with a torn record",
+            dha_result::DHA_ERR_EVENT_UNKNOWN_KIND => "unknown event kind",
+            dha_result::DHA_ERR_EVENTLOG_BUSY => "the event log is in use by another writer",
         }
     }
 }
@@ -468,7 +670,7 @@ mod tests {
     #[test]
     fn numbers_are_frozen() {
         // These numbers are the ABI: changing one breaks every integrator.
-        let frozen: [(dha_result, u32); 56] = [
+        let frozen: [(dha_result, u32); 86] = [
             (dha_result::DHA_OK, 0),
             (dha_result::DHA_ERR_NULL_ARGUMENT, 1),
             (dha_result::DHA_ERR_INVALID_UTF8, 2),
@@ -525,6 +727,36 @@ mod tests {
             (dha_result::DHA_ERR_INTEGRITY_INVALID_RECORDS, 406),
             (dha_result::DHA_ERR_INTEGRITY_STORE, 407),
             (dha_result::DHA_ERR_INTEGRITY_RESTORE_REFUSED, 408),
+            (dha_result::DHA_ERR_BOOT, 500),
+            (dha_result::DHA_ERR_BOOT_READ, 501),
+            (dha_result::DHA_ERR_BOOT_WRITE, 502),
+            (dha_result::DHA_ERR_BOOT_REFUSED, 503),
+            (dha_result::DHA_ERR_INSTALL, 520),
+            (dha_result::DHA_ERR_INSTALL_CONFIG, 521),
+            (dha_result::DHA_ERR_INSTALL_TARGET, 522),
+            (dha_result::DHA_ERR_INSTALL_ROLLBACK, 523),
+            (dha_result::DHA_ERR_INSTALL_VETOED, 524),
+            (dha_result::DHA_ERR_INSTALL_SOURCE_MISMATCH, 525),
+            (dha_result::DHA_ERR_INSTALL_READ_BACK, 526),
+            (dha_result::DHA_ERR_INSTALL_IO, 527),
+            (dha_result::DHA_ERR_INSTALL_JOURNAL, 528),
+            (dha_result::DHA_ERR_INSTALL_FLOOR, 529),
+            (dha_result::DHA_ERR_INSTALL_REFUSED, 530),
+            (dha_result::DHA_ERR_INSTALL_UNSUPPORTED, 531),
+            (dha_result::DHA_ERR_INSTALL_LOCKED, 532),
+            (dha_result::DHA_ERR_INSTALL_UNSAFE_ARCHIVE, 533),
+            (dha_result::DHA_ERR_EVENTLOG, 600),
+            (dha_result::DHA_ERR_EVENTLOG_IO, 601),
+            (dha_result::DHA_ERR_EVENTLOG_KEY_FILE, 602),
+            (dha_result::DHA_ERR_EVENTLOG_FORMAT, 603),
+            (dha_result::DHA_ERR_EVENTLOG_MISMATCH, 604),
+            (dha_result::DHA_ERR_EVENTLOG_EXISTS, 605),
+            (dha_result::DHA_ERR_EVENTLOG_EVENT, 606),
+            (dha_result::DHA_ERR_EVENTLOG_POISONED, 607),
+            (dha_result::DHA_ERR_EVENTLOG_RANDOM, 608),
+            (dha_result::DHA_ERR_EVENTLOG_TORN_TAIL, 609),
+            (dha_result::DHA_ERR_EVENT_UNKNOWN_KIND, 610),
+            (dha_result::DHA_ERR_EVENTLOG_BUSY, 611),
         ];
         for (r, n) in frozen {
             assert_eq!(r as u32, n, "{r:?}");

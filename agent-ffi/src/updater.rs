@@ -340,6 +340,13 @@ impl dha_updater {
         Ok(())
     }
 
+    /// Target `name` from the verified metadata (refreshing first if no
+    /// cycle completed), for `dha_installer_install`.
+    pub(crate) fn verified_target_info(&mut self, name: &str) -> Result<TargetInfo, Error> {
+        self.check_ready()?;
+        Ok(self.inner.get_target_info(name)?)
+    }
+
     /// Calls the progress callback, if any.
     fn report_progress(&self, target: &CString, done: u64, total: u64) {
         if let Some(p) = self.progress {

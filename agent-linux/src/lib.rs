@@ -7,9 +7,11 @@
 use dha_core::HostProbe;
 
 pub mod boot;
+mod clock;
 pub mod fsx;
 pub mod watch;
 
+pub use clock::{BootTimeMonotonic, system_stamps};
 pub use fsx::LinuxFsExtras;
 
 /// The live Linux host.

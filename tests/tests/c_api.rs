@@ -21,9 +21,13 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// Every C program of `tests/c/`, each run by one test below.
-const PROGRAMS: [&str; 7] = [
+const PROGRAMS: [&str; 11] = [
     "api_contract",
     "audit",
+    "boot",
+    "eventlog",
+    "hooks",
+    "installer",
     "integrity",
     "log_callback",
     "threads",
@@ -427,6 +431,167 @@ fn integrity_from_c() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{key}");
     }
+}
+
+#[test]
+fn boot_from_c() {
+    // tests/c/boot.c: the file back end; A running and good, B empty.
+    let exe = compile("boot");
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("bootenv");
+    std::fs::write(
+        &env,
+        "# a test rig's boot environment\nBOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=0\nBOOTED=A\n",
+    )
+    .unwrap();
+    let out = run(&exe, &[&env]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok boot"));
+    // B marked bad, A good with 5 tries; the other lines kept.
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        "BOOT_ORDER=A\nBOOT_A_LEFT=5\nBOOT_B_LEFT=0\n# a test rig's boot environment\nBOOTED=A\n"
+    );
+}
+
+#[test]
+fn eventlog_from_c() {
+    // tests/c/eventlog.c: create, append, reopen, verify, a torn tail, a
+    // flipped byte.
+    let exe = compile("eventlog");
+    let work = tempfile::tempdir().unwrap();
+    let out = run(&exe, &[work.path()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok eventlog"));
+    // The log the C program made, read in Rust: 5 records, the fifth the
+    // record of the torn tail it cut; record 0 as the program flipped it.
+    let log = work.path().join("events.log");
+    let key = dha_core::events::InitialKey::read(&work.path().join("initial.key")).unwrap();
+    let report = dha_core::events::verify(&log, &key, None).unwrap();
+    assert_eq!(report.records, 0, "{report:?}");
+    assert_eq!(report.problem.as_ref().and_then(|p| p.index()), Some(0));
+    let mut reader = dha_core::events::record::Reader::new(std::io::BufReader::new(
+        std::fs::File::open(&log).unwrap(),
+    ))
+    .unwrap();
+    let mut kinds = Vec::new();
+    while let Some(r) = reader.next_record().unwrap() {
+        kinds.push(r.record.kind);
+    }
+    assert_eq!(
+        kinds,
+        [
+            "integrity.change",
+            "boot.marked_good",
+            "update.installed",
+            "audit.regression",
+            "eventlog.tampered"
+        ]
+    );
+    for (name, mode) in [
+        ("initial.key", 0o600),
+        ("events.key", 0o600),
+        ("events.log", 0o600),
+    ] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let m = std::fs::metadata(work.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(m & 0o777, mode, "{name}");
+    }
+}
+
+#[test]
+fn hooks_from_c() {
+    // tests/c/hooks.c (issue 5: "register a callback, trigger an integrity
+    // event, receive it with its userdata; clean under Valgrind").
+    let exe = compile("hooks");
+    let tree = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let watched = tree.path().join("watched.txt");
+    std::fs::write(&watched, b"as shipped\n").unwrap();
+    let out = run(&exe, &[tree.path(), work.path()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok hooks"), "{stdout}");
+    // The payload the callback received, as JSON.
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("event\tintegrity.change\t"))
+        .unwrap();
+    let payload: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(payload["path"], watched.to_str().unwrap());
+    assert_eq!(payload["change"], "modified");
+    assert_eq!(
+        payload["baseline"],
+        work.path().join("baseline").to_str().unwrap()
+    );
+}
+
+#[test]
+fn installer_from_c() {
+    // tests/c/installer.c: a repository signed now with dha's tooling (the
+    // updater's clock is the system's); two image-file slots and the
+    // file-backed boot control.
+    use dha_core::Clock as _;
+    use dha_core::tuf::repo::{InitOptions, Repository};
+    let exe = compile("installer");
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let store = dir.path().join("metadata");
+    std::fs::create_dir_all(&work).unwrap();
+    let now = SystemClock.now();
+    let mut repo =
+        Repository::init(&dir.path().join("repo"), &InitOptions::default(), now).unwrap();
+    let image: Vec<u8> = (0..1024 * 1024 + 777u32)
+        .map(|i| u8::try_from(i % 241).unwrap())
+        .collect();
+    for (name, bytes, release) in [
+        ("images/console.img", image.clone(), 5),
+        ("images/old.img", b"an older console image".to_vec(), 3),
+    ] {
+        let src = dir.path().join("src.bin");
+        std::fs::write(&src, &bytes).unwrap();
+        repo.add_target(
+            &src,
+            name,
+            None,
+            Some(serde_json::json!({ "release_counter": release })),
+            now,
+        )
+        .unwrap();
+    }
+    repo.publish(now).unwrap();
+    std::fs::write(
+        work.join("bootenv"),
+        "BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=0\nBOOTED=A\n",
+    )
+    .unwrap();
+    std::fs::write(work.join("slot-a.img"), b"the image running now").unwrap();
+    let out = run(
+        &exe,
+        &[
+            &repo.metadata_dir().join("1.root.json"),
+            &store,
+            &repo.metadata_dir(),
+            &repo.targets_dir(),
+            &work,
+            Path::new("images/console.img"),
+            Path::new("images/old.img"),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok installer"));
+    assert_eq!(std::fs::read(work.join("slot-b.img")).unwrap(), image);
+    assert_eq!(
+        std::fs::read(work.join("slot-a.img")).unwrap(),
+        b"the image running now",
+        "the running slot is never written"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("bootenv")).unwrap(),
+        "BOOT_ORDER=B A\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\nBOOTED=A\n"
+    );
+    let floor: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("install.floor")).unwrap()).unwrap();
+    assert_eq!(floor["release_counter"], 5, "the floor was raised");
 }
 
 #[test]

@@ -47,15 +47,23 @@
 //! file thus always matches a prefix of the log. A log shorter than the
 //! key file's committed length, or whose last committed record does not
 //! have the recorded hash, is an error ([`EventLogError::Mismatch`]).
+//!
+//! A crash while the key file is replaced can leave its temporary copy
+//! beside it, holding a key the log has since evolved past; `open` and
+//! `create` remove such copies (forward security). A crash during
+//! [`EventLog::create`] before the key file exists leaves a log holding at
+//! most its magic, which the next `create` takes over. The fault-injection
+//! tests (`fault_tests.rs`) crash, tear, and fail with `EIO` and `ENOSPC`
+//! every durable step of these paths.
 
 pub use super::keys::InitialKey;
 use super::keys::{RawKey, evolve, tag, tag_ok};
 use super::record::{self, Digest, Fields, MAGIC, ReadError, Reader};
 use super::{BootId, Event, EventKind, Monotonic, ProcessMonotonic};
-use crate::{Clock, Severity, SystemClock};
+use crate::{Clock, Severity, SystemClock, fault};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -127,6 +135,68 @@ pub enum EventLogError {
     /// The random generator failed.
     #[error("the system random generator failed")]
     Random,
+    /// Another writer (process or handle) holds the event log's lock and
+    /// did not release it within [`LOCK_WAIT`].
+    #[error("{path}: the event log is in use by another writer (waited {waited_ms} ms)")]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long it waited.
+        waited_ms: u64,
+    },
+}
+
+/// How long [`EventLog::open`] and [`EventLog::create`] wait for another
+/// writer to release the log ([`EventLogError::Busy`] after that).
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The exclusive lock of one event log: an `flock(2)` of the key file's
+/// name with `.lock` appended, held as long as the [`EventLog`] lives, so
+/// that two writers (a console through the C ABI and the `dha` command,
+/// say) never append under the same sequence number and key. The kernel
+/// releases it when the process ends, so a crash leaves no stale lock; the
+/// lock file is never removed (two writers could then lock two files).
+/// nix's safe wrapper, because std's `File::try_lock` is newer than the
+/// workspace's `rust-version`.
+struct WriterLock {
+    _held: nix::fcntl::Flock<File>,
+}
+
+impl WriterLock {
+    fn acquire(key_path: &Path) -> Result<WriterLock, EventLogError> {
+        let mut name = key_path.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io_err(&path, "cannot open the lock file"))?;
+        let started = std::time::Instant::now();
+        loop {
+            match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+                Ok(held) => return Ok(WriterLock { _held: held }),
+                Err((f, nix::errno::Errno::EWOULDBLOCK)) => {
+                    let waited = started.elapsed();
+                    if waited >= LOCK_WAIT {
+                        return Err(EventLogError::Busy {
+                            path,
+                            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                        });
+                    }
+                    file = f;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err((_, e)) => {
+                    return Err(io_err(&path, "cannot lock the event log")(io::Error::from(
+                        e,
+                    )));
+                }
+            }
+        }
+    }
 }
 
 pub(crate) fn io_err<'a>(
@@ -137,6 +207,74 @@ pub(crate) fn io_err<'a>(
         path: path.to_path_buf(),
         what,
         source,
+    }
+}
+
+/// The log a creation interrupted before its key file existed, opened for
+/// writing: a regular file holding a prefix of the magic (see
+/// [`EventLog::create`]); anything else is [`EventLogError::Exists`].
+fn interrupted_creation(path: &Path) -> Result<File, EventLogError> {
+    let exists = || EventLogError::Exists {
+        path: path.to_path_buf(),
+    };
+    if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        return Err(exists());
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io_err(path, "cannot open the event log"))?;
+    let mut head = Vec::new();
+    (&file)
+        .take(MAGIC.len() as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(io_err(path, "cannot read the event log"))?;
+    if !MAGIC.starts_with(&head) {
+        return Err(exists());
+    }
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io_err(path, "cannot set the event log's mode"))?;
+    Ok(file)
+}
+
+/// Removes the temporaries that an interrupted replacement of the key file
+/// left beside it ([`crate::durable::temp_prefix_for`] the key file, that begin with
+/// the key file's magic): each may hold an earlier key, from which the
+/// records after it could be forged. Other temporaries in the directory
+/// (other components' writes) are left alone.
+fn remove_stale_key_temporaries(key_path: &Path) -> Result<(), EventLogError> {
+    let dir = parent_dir(key_path);
+    let list = "cannot list the key file's directory";
+    // Only this key file's temporaries: another log's key file in the same
+    // directory may be mid-replacement under its own writer lock.
+    let ours = crate::durable::temp_prefix_for(key_path);
+    for entry in std::fs::read_dir(dir).map_err(io_err(dir, list))? {
+        let entry = entry.map_err(io_err(dir, list))?;
+        if !entry.file_name().to_string_lossy().starts_with(&ours)
+            || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
+        }
+        let path = entry.path();
+        let mut magic = [0u8; KEY_MAGIC.len()];
+        if File::open(&path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok_and(|()| &magic == KEY_MAGIC)
+        {
+            fault::remove_file(&path)
+                .map_err(io_err(&path, "cannot remove a stale copy of the key file"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 
@@ -243,6 +381,8 @@ pub struct EventLog {
     /// Encoded records not yet written.
     pending: Vec<u8>,
     poisoned: bool,
+    /// Held for the life of the value: one writer at a time.
+    _lock: WriterLock,
 }
 
 /// What [`EventLog::open`] found.
@@ -308,9 +448,8 @@ impl TornLog {
             };
             ctx.update(chunk);
         }
-        log.file
-            .set_len(offset)
-            .and_then(|()| log.file.sync_data())
+        fault::set_len(&log.file, offset)
+            .and_then(|()| fault::sync_data(&log.file))
             .map_err(io_err(&path, "cannot truncate the torn tail"))?;
         let event = Event::new(EventKind::EventLogTampered, Severity::High)
             .with("reason", "torn-tail")
@@ -325,34 +464,42 @@ impl TornLog {
 impl EventLog {
     /// Creates a log and its key file from the initial key; refuses to
     /// overwrite either.
+    ///
+    /// One exception: a log that a creation interrupted by a crash left
+    /// behind (no key file, and the log holds at most its magic, so no
+    /// record was ever written to it) is taken over, so that a power cut
+    /// during creation never leaves a state that neither [`Self::open`]
+    /// nor [`Self::create`] accepts.
     pub fn create(
         path: &Path,
         key_path: &Path,
         initial: &InitialKey,
         stamps: Stamps,
     ) -> Result<EventLog, EventLogError> {
+        let lock = WriterLock::acquire(key_path)?;
         if key_path.symlink_metadata().is_ok() {
             return Err(EventLogError::Exists {
                 path: key_path.to_path_buf(),
             });
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| {
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    EventLogError::Exists {
-                        path: path.to_path_buf(),
-                    }
-                } else {
-                    io_err(path, "cannot create the event log")(e)
-                }
-            })?;
-        io::Write::write_all(&mut file, MAGIC)
-            .and_then(|()| file.sync_all())
+        remove_stale_key_temporaries(key_path)?;
+        let file = match fault::create(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600),
+            path,
+        ) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => interrupted_creation(path)?,
+            Err(e) => return Err(io_err(path, "cannot create the event log")(e)),
+        };
+        // The log's directory entry is made durable before the key file
+        // exists: a key file without its log would look like a deleted log.
+        fault::write_all_at(&file, MAGIC, 0)
+            .and_then(|()| fault::sync_all(&file))
+            .and_then(|()| crate::durable::sync_dir(parent_dir(path)))
             .map_err(io_err(path, "cannot write the event log"))?;
         let state = KeyState {
             next_seq: 0,
@@ -376,6 +523,7 @@ impl EventLog {
             committed_end: state.end,
             pending: Vec::new(),
             poisoned: false,
+            _lock: lock,
         })
     }
 
@@ -387,11 +535,13 @@ impl EventLog {
         key_path: &Path,
         stamps: Stamps,
     ) -> Result<OpenOutcome, EventLogError> {
+        let lock = WriterLock::acquire(key_path)?;
         let mut raw = Zeroizing::new(Vec::new());
         File::open(key_path)
             .and_then(|f| f.take(KEY_FILE_LEN as u64 + 1).read_to_end(&mut raw))
             .map_err(io_err(key_path, "cannot read the key file"))?;
         let state = KeyState::decode(key_path, &raw)?;
+        remove_stale_key_temporaries(key_path)?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -456,6 +606,7 @@ impl EventLog {
             committed_end: state.end,
             pending: Vec::new(),
             poisoned: false,
+            _lock: lock,
         };
         // Roll forward over whole, authentic records past the key file.
         let mut rolled = 0u64;
@@ -574,10 +725,8 @@ impl EventLog {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let result = self
-            .file
-            .write_all_at(&self.pending, self.committed_end)
-            .and_then(|()| self.file.sync_data())
+        let result = fault::write_all_at(&self.file, &self.pending, self.committed_end)
+            .and_then(|()| fault::sync_data(&self.file))
             .map_err(io_err(&self.path, "cannot write the event log"))
             .and_then(|()| self.write_key_file());
         match result {
@@ -614,3 +763,7 @@ impl EventLog {
             .map_err(io_err(&self.key_path, "cannot write the key file"))
     }
 }
+
+#[cfg(test)]
+#[path = "fault_tests.rs"]
+mod fault_tests;

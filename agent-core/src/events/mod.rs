@@ -139,11 +139,15 @@ pub enum EventKind {
     /// The maintenance (safe-mode) flag was set for the console to read.
     #[serde(rename = "hook.maintenance_set")]
     MaintenanceFlagSet,
+    /// A health check failed after boot: the slot was not marked good (its
+    /// boot counter keeps running down towards the fall-back).
+    #[serde(rename = "boot.unhealthy")]
+    BootUnhealthy,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::UpdateRejected,
         EventKind::UpdateInstalled,
         EventKind::InstallFailed,
@@ -156,6 +160,7 @@ impl EventKind {
         EventKind::EventLogTampered,
         EventKind::HookOutcome,
         EventKind::MaintenanceFlagSet,
+        EventKind::BootUnhealthy,
     ];
 
     /// The stable dotted name (`integrity.change`).
@@ -173,6 +178,7 @@ impl EventKind {
             EventKind::EventLogTampered => "eventlog.tampered",
             EventKind::HookOutcome => "hook.outcome",
             EventKind::MaintenanceFlagSet => "hook.maintenance_set",
+            EventKind::BootUnhealthy => "boot.unhealthy",
         }
     }
 
@@ -181,9 +187,10 @@ impl EventKind {
         match self {
             EventKind::UpdateRejected | EventKind::UpdateInstalled => EventClass::Update,
             EventKind::InstallFailed => EventClass::Install,
-            EventKind::BootFellBack | EventKind::BootMarkedGood | EventKind::BootMarkedBad => {
-                EventClass::Boot
-            }
+            EventKind::BootFellBack
+            | EventKind::BootMarkedGood
+            | EventKind::BootMarkedBad
+            | EventKind::BootUnhealthy => EventClass::Boot,
             EventKind::IntegrityChange | EventKind::IntegrityAccepted => EventClass::Integrity,
             EventKind::AuditRegression => EventClass::Audit,
             EventKind::EventLogTampered => EventClass::EventLog,
@@ -231,6 +238,37 @@ pub enum EventClass {
 }
 
 impl EventClass {
+    /// Every class, in bit order.
+    pub const ALL: [EventClass; 7] = [
+        EventClass::Update,
+        EventClass::Install,
+        EventClass::Boot,
+        EventClass::Integrity,
+        EventClass::Audit,
+        EventClass::EventLog,
+        EventClass::Hook,
+    ];
+
+    /// The class's name: the part of its kinds' names before the dot
+    /// (`integrity` for `integrity.change`), as the `[recovery]` rules
+    /// name a whole class.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventClass::Update => "update",
+            EventClass::Install => "install",
+            EventClass::Boot => "boot",
+            EventClass::Integrity => "integrity",
+            EventClass::Audit => "audit",
+            EventClass::EventLog => "eventlog",
+            EventClass::Hook => "hook",
+        }
+    }
+
+    /// The mask with every class's bit set.
+    pub fn all_bits() -> u32 {
+        EventClass::ALL.iter().fold(0, |m, c| m | c.bit())
+    }
+
     /// The class's bit in an event mask.
     pub fn bit(self) -> u32 {
         match self {

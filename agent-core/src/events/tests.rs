@@ -472,3 +472,50 @@ fn write_fuzz_seeds() {
     let bytes = fs::read(&f.log).unwrap();
     fs::write(out.join("torn.dhaelog"), &bytes[..bytes.len() - 7]).unwrap();
 }
+
+#[test]
+fn a_second_writer_waits_for_the_first_and_continues_its_chain() {
+    let f = fixture(4);
+    let (mut first, _) = open_ready(&f);
+    let (log, key) = (f.log.clone(), f.key.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let second = std::thread::spawn(move || {
+        tx.send(()).unwrap();
+        // Blocks on the writer lock until `first` is dropped.
+        let mut l = match EventLog::open(&log, &key, stamps()).unwrap() {
+            OpenOutcome::Ready { log, .. } => log,
+            OpenOutcome::TornTail(_) => panic!("torn"),
+        };
+        l.append_durable(&event(100)).unwrap()
+    });
+    rx.recv().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The second writer has not appended yet: the first still holds the log.
+    assert_eq!(first.append_durable(&event(5)).unwrap(), 4);
+    drop(first);
+    assert_eq!(
+        second.join().unwrap(),
+        5,
+        "the second writer continues the chain"
+    );
+    let report = verify(&f.log, &InitialKey::from_bytes(K0), None).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.records, 6);
+}
+
+#[test]
+fn a_writer_that_never_releases_the_log_makes_the_other_busy() {
+    let f = fixture(1);
+    let _held = open_ready(&f);
+    let e = match EventLog::open(&f.log, &f.key, stamps()) {
+        Err(e) => e,
+        Ok(_) => panic!("opened a log another writer holds"),
+    };
+    assert!(matches!(e, EventLogError::Busy { .. }), "{e}");
+    assert!(e.to_string().contains("events.key.lock"), "{e}");
+    // Creating over it is refused the same way (never two writers).
+    let e = EventLog::create(&f.log, &f.key, &InitialKey::from_bytes(K0), stamps())
+        .err()
+        .unwrap();
+    assert!(matches!(e, EventLogError::Busy { .. }), "{e}");
+}

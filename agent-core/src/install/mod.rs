@@ -7,8 +7,10 @@
 //! found in verified metadata: the length, SHA-256 and release counter
 //! therefore always come from signed metadata, never from the file. The
 //! file itself is not trusted either: it is re-hashed while it is streamed
-//! into the slot, and the slot is read back and hashed again, so a file
-//! swapped or corrupted after the TUF download is refused and never booted.
+//! into the slot, and the slot is read back from the device and compared
+//! with the bytes hashed ([`stream`]), so a file swapped or corrupted after
+//! the TUF download, or a slot that does not keep what was written, is
+//! refused and never booted.
 //!
 //! The steps, each journaled durably ([`journal`]) so a power cut at any
 //! point leaves the booted slot untouched and bootable:
@@ -18,9 +20,13 @@
 //! 2. the pre-install hooks (executable and Rust callback) may veto;
 //! 3. journal `started`; the target slot's tries are set to 0 through
 //!    [`BootControl`] (the boot loader skips it from now on);
-//! 4. the image is streamed into the slot and fsynced; journal `written`;
-//! 5. the slot is read back over the written length and its SHA-256
-//!    compared; journal `verified` (the slot's content is now good);
+//! 4. the image is streamed into the slot, fsynced and read back from the
+//!    device, overlapped ([`stream`]); or, for a directory slot, the tar
+//!    archive is checked entry by entry, unpacked beside the slot, fsynced
+//!    and swapped in ([`archive`]); journal `written`;
+//! 5. the source's SHA-256 and the read-back's (for a directory slot: the
+//!    manifest of the unpacked tree) match the verified ones; journal
+//!    `verified` (the slot's content is now good);
 //! 6. the post-install hooks may veto the switch;
 //! 7. the boot order names the new slot first with
 //!    [`InstallPolicy::boot_tries`] tries; journal `switched`;
@@ -38,29 +44,41 @@
 //! `DHA_SLOT_KIND` (`image`, `block`, `directory`), `DHA_TARGET` (TUF
 //! target name), `DHA_VERSION` (release counter) and `DHA_SHA256`. Standard
 //! input is `/dev/null`; standard output and error are inherited. Any exit
-//! other than 0 (or a hook that cannot be run) is a veto.
+//! other than 0, a hook that cannot be run, or one still running after
+//! [`InstallPolicy::hook_timeout_secs`] (it is then killed) is a veto.
+//!
+//! One installer at a time: [`Installer::open`] takes the install lock
+//! ([`InstallPolicy::lock_path`]) or fails with [`InstallError::Locked`].
+//! [`InstallReport::event`] and [`InstallError::event`] give the events to
+//! record (`update.installed`, `update.rejected`, `install.failed`).
 
+pub mod archive;
+mod event;
 pub mod floor;
+mod hook;
 pub mod journal;
+mod lock;
 pub mod slot;
+pub mod stream;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dir;
+#[cfg(test)]
+mod tests_io;
 
 pub use journal::{
     ContentState, ImageRecord, InProgress, Journal, JournalError, Phase, SlotRecord,
 };
 pub use slot::{InstallPolicy, SlotConfig, SlotKind};
+pub use stream::ReadBackSource;
 
 use crate::boot::{BootControl, BootError, BootState, SlotId};
 use crate::tuf::client::TargetInfo;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-/// Size of the buffer the image is streamed through.
-const CHUNK: usize = 1024 * 1024;
 
 /// Why an install (or the recovery of one) failed.
 #[derive(Debug, thiserror::Error)]
@@ -116,8 +134,8 @@ pub enum InstallError {
         /// What differs.
         reason: String,
     },
-    /// Reading the slot back did not give the verified image; the slot is
-    /// left bad and not switched to.
+    /// Reading the slot back from the device did not give the verified
+    /// image ([`stream`]); the slot is left bad and not switched to.
     #[error("slot {slot}: read-back SHA-256 {found} is not the verified {expected}")]
     ReadBack {
         /// The slot.
@@ -150,6 +168,27 @@ pub enum InstallError {
         path: String,
         /// Why.
         reason: String,
+    },
+    /// A tar archive for a directory slot holds an entry that could write
+    /// outside the slot (absolute path, `..`, a link leading out of it), a
+    /// device node or FIFO that `install.allow_devices` does not allow, or
+    /// an entry type not supported ([`archive`]); the slot's content is
+    /// unchanged.
+    #[error("slot {slot}: archive entry {entry}: {reason}")]
+    UnsafeArchive {
+        /// The slot.
+        slot: String,
+        /// The entry's path as the archive names it.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Another installer holds the install lock (another `dha install`, or
+    /// the console's installer, is running); nothing was done.
+    #[error("install lock {path}: another install is in progress (the lock is held)")]
+    Locked {
+        /// The lock file.
+        path: String,
     },
     /// The install is refused (it would write the booted slot …).
     #[error("install refused: {0}")]
@@ -328,8 +367,17 @@ pub struct InstallReport {
     pub slot: String,
     /// The slot that was running (untouched).
     pub booted: String,
-    /// Bytes written.
+    /// The TUF target installed.
+    pub target: String,
+    /// Its release counter (the new anti-rollback floor).
+    pub version: u64,
+    /// Its verified SHA-256 (lower-case hex).
+    pub sha256: String,
+    /// Bytes written (the image, or the archive unpacked into a directory
+    /// slot).
     pub bytes: u64,
+    /// Where the read-back check read the slot from.
+    pub read_back: ReadBackSource,
 }
 
 /// One slot as [`Installer::status`] shows it.
@@ -354,6 +402,8 @@ pub struct SlotStatus {
 pub struct Installer<'a> {
     policy: &'a InstallPolicy,
     boot: &'a dyn BootControl,
+    /// Held while the installer lives ([`lock`]).
+    _lock: lock::InstallLock,
     #[cfg(test)]
     faults: tests::Faults,
 }
@@ -381,9 +431,11 @@ impl<'a> Installer<'a> {
         policy
             .validate()
             .map_err(|(field, reason)| InstallError::Config { field, reason })?;
+        let lock = lock::InstallLock::acquire(&policy.lock_path())?;
         Ok(Installer {
             policy,
             boot,
+            _lock: lock,
             #[cfg(test)]
             faults: tests::Faults::default(),
         })
@@ -516,12 +568,6 @@ impl<'a> Installer<'a> {
         let state = self.boot.read()?;
         let mut journal = self.journal(&state)?;
         let (booted, slot) = self.pick_slot(&state)?;
-        if slot.kind == SlotKind::Directory {
-            return Err(InstallError::Unsupported {
-                slot: slot.name.clone(),
-                reason: "directory slots (tar archives) are not supported yet".to_owned(),
-            });
-        }
         // 1. Anti-rollback, before anything is written.
         let floor =
             floor::read_floor(&self.policy.floor).map_err(|reason| InstallError::Floor {
@@ -558,19 +604,24 @@ impl<'a> Installer<'a> {
         });
         self.store_journal(&journal)?;
         self.mark_bad(&state, &id)?;
-        // 4. Stream, re-hashing the source; fsync.
-        let written = self.write_slot(slot, &mut source, file, target)?;
+        // 4. and 5. Stream, re-hashing the source, read back from the
+        // device and compared, overlapped ([`stream`]); fsync.
+        let seam = self.seam();
+        let written = match slot.kind {
+            SlotKind::Directory => archive::install(
+                slot,
+                &mut source,
+                file,
+                target,
+                self.policy.allow_devices,
+                &seam,
+            )?,
+            SlotKind::Image | SlotKind::Block => {
+                stream::write_and_check(slot, &mut source, file, target, &seam)?
+            }
+        };
         advance(&mut journal, Phase::Written);
         self.store_journal(&journal)?;
-        // 5. Read back.
-        let found = read_back(slot, target.length)?;
-        if found != target.sha256 {
-            return Err(InstallError::ReadBack {
-                slot: slot.name.clone(),
-                expected: target.sha256.clone(),
-                found,
-            });
-        }
         set_state(
             &mut journal,
             &slot.name,
@@ -599,7 +650,11 @@ impl<'a> Installer<'a> {
         Ok(InstallReport {
             slot: slot.name.clone(),
             booted: booted.0,
-            bytes: written,
+            target: target.name.clone(),
+            version: target.release_counter,
+            sha256: target.sha256.clone(),
+            bytes: written.bytes,
+            read_back: written.read_back,
         })
     }
 
@@ -651,7 +706,11 @@ impl<'a> Installer<'a> {
             HookPhase::PostInstall => &self.policy.post_install_hook,
         };
         if let Some(exe) = exe {
-            run_executable(exe, ctx)?;
+            hook::run_executable(
+                exe,
+                ctx,
+                std::time::Duration::from_secs(self.policy.hook_timeout_secs),
+            )?;
         }
         if let Some(hook) = hook {
             hook(ctx).map_err(|reason| InstallError::Vetoed {
@@ -713,71 +772,21 @@ impl<'a> Installer<'a> {
             .map_err(|e| floor_err(e.to_string()))
     }
 
-    /// Streams `length` bytes of `source` into the slot, hashing them, and
-    /// fsyncs; refuses a source whose length or hash is not the target's.
-    fn write_slot(
-        &self,
-        slot: &SlotConfig,
-        source: &mut File,
-        file: &Path,
-        target: &InstallTarget,
-    ) -> Result<u64, InstallError> {
-        let slot_io = |what: &str, source: io::Error| InstallError::Io {
-            what: format!("{what} slot {}", slot.name),
-            path: slot.path.display().to_string(),
-            source,
-        };
-        let src_io = |source: io::Error| InstallError::Io {
-            what: "reading".to_owned(),
-            path: file.display().to_string(),
-            source,
-        };
-        let mismatch = |reason: String| InstallError::SourceMismatch {
-            path: file.display().to_string(),
-            target: target.name.clone(),
-            reason,
-        };
-        let mut out = open_slot(slot, target.length).map_err(|e| slot_io("opening", e))?;
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        let mut buf = vec![0_u8; CHUNK];
-        let mut done: u64 = 0;
-        loop {
-            let n = source.read(&mut buf).map_err(src_io)?;
-            if n == 0 {
-                break;
-            }
-            let chunk = buf.get(..n).unwrap_or_default();
-            done = done
-                .checked_add(u64::try_from(n).unwrap_or(u64::MAX))
-                .filter(|d| *d <= target.length)
-                .ok_or_else(|| mismatch(format!("longer than {} bytes", target.length)))?;
-            ctx.update(chunk);
-            self.point("slot write")
-                .and_then(|()| out.write_all(chunk))
-                .map_err(|e| slot_io("writing", e))?;
-        }
-        if done != target.length {
-            return Err(mismatch(format!(
-                "{done} bytes, not the verified {}",
-                target.length
-            )));
-        }
-        let got = hex(ctx.finish().as_ref());
-        if got != target.sha256 {
-            return Err(mismatch(format!(
-                "SHA-256 {got}, not the verified {}",
-                target.sha256
-            )));
-        }
-        self.point("slot fsync")
-            .and_then(|()| out.sync_all())
-            .map_err(|e| slot_io("syncing", e))?;
-        Ok(done)
-    }
-
     #[cfg(test)]
     fn point(&self, what: &str) -> io::Result<()> {
         self.faults.hit(what)
+    }
+
+    /// The fault-injection seam for other threads (tests only).
+    #[cfg(test)]
+    fn seam(&self) -> impl Fn(&str) -> io::Result<()> + Sync + '_ {
+        let faults = &self.faults;
+        move |what| faults.hit(what)
+    }
+
+    #[cfg(not(test))]
+    fn seam(&self) -> impl Fn(&str) -> io::Result<()> + Sync + '_ {
+        |_| Ok(())
     }
 
     #[cfg(not(test))]
@@ -832,98 +841,6 @@ fn open_source(file: &Path, target: &InstallTarget) -> Result<File, InstallError
         });
     }
     Ok(f)
-}
-
-/// Opens a slot for writing at offset 0: an image file is created when
-/// missing (never truncated); a block device must exist, be one, and hold
-/// `length` bytes.
-fn open_slot(slot: &SlotConfig, length: u64) -> io::Result<File> {
-    use std::os::unix::fs::FileTypeExt;
-    match slot.kind {
-        SlotKind::Image => {
-            let f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&slot.path)?;
-            if !f.metadata()?.is_file() {
-                return Err(io::Error::other("not a regular file (kind = \"image\")"));
-            }
-            Ok(f)
-        }
-        SlotKind::Block => {
-            let mut f = OpenOptions::new().write(true).open(&slot.path)?;
-            if !f.metadata()?.file_type().is_block_device() {
-                return Err(io::Error::other("not a block device (kind = \"block\")"));
-            }
-            let size = f.seek(SeekFrom::End(0))?;
-            if size < length {
-                return Err(io::Error::other(format!(
-                    "{size} bytes, too small for the {length}-byte image"
-                )));
-            }
-            f.seek(SeekFrom::Start(0))?;
-            Ok(f)
-        }
-        SlotKind::Directory => Err(io::Error::other("directory slots are not supported yet")),
-    }
-}
-
-/// The SHA-256 of the first `length` bytes of the slot, read back. (The
-/// read may be served from the page cache; the write was fsynced first.)
-fn read_back(slot: &SlotConfig, length: u64) -> Result<String, InstallError> {
-    let io_err = |source| InstallError::Io {
-        what: format!("reading back slot {}", slot.name),
-        path: slot.path.display().to_string(),
-        source,
-    };
-    let f = File::open(&slot.path).map_err(io_err)?;
-    let mut limited = f.take(length);
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0_u8; CHUNK];
-    let mut done: u64 = 0;
-    loop {
-        let n = limited.read(&mut buf).map_err(io_err)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(buf.get(..n).unwrap_or_default());
-        done = done.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
-    }
-    if done != length {
-        return Err(io_err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("{done} bytes, not {length}"),
-        )));
-    }
-    Ok(hex(ctx.finish().as_ref()))
-}
-
-/// Runs a hook executable; anything but exit 0 is a veto.
-fn run_executable(exe: &Path, ctx: &HookContext) -> Result<(), InstallError> {
-    let veto = |reason: String| InstallError::Vetoed {
-        phase: ctx.phase.as_str(),
-        hook: exe.display().to_string(),
-        reason,
-    };
-    let status = Command::new(exe)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("DHA_PHASE", ctx.phase.as_str())
-        .env("DHA_SLOT", &ctx.slot)
-        .env("DHA_SLOT_PATH", &ctx.slot_path)
-        .env("DHA_SLOT_KIND", ctx.slot_kind.as_str())
-        .env("DHA_TARGET", &ctx.target)
-        .env("DHA_VERSION", ctx.version.to_string())
-        .env("DHA_SHA256", &ctx.sha256)
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|e| veto(format!("could not be run: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(veto(status.to_string()))
-    }
 }
 
 /// Lower-case hex (the TUF module's helper is private to it).

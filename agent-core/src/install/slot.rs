@@ -14,6 +14,8 @@
 //! recovery = { name = "recovery", kind = "block", path = "/dev/mmcblk0p4" }
 //! pre_install_hook = "/etc/dha/hooks/pre-install"
 //! post_install_hook = "/etc/dha/hooks/post-install"
+//! hook_timeout_secs = 300
+//! allow_devices = false
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -29,9 +31,8 @@ pub enum SlotKind {
     /// A block device or partition: must exist and be a block device; never
     /// created or truncated; the image must fit its size.
     Block,
-    /// A directory a tar archive is unpacked into (test rigs). Not written
-    /// by this version of the installer (refused with
-    /// [`crate::install::InstallError::Unsupported`]).
+    /// A directory a tar archive is unpacked into ([`crate::install::archive`]):
+    /// created when missing; its content is replaced as a whole.
     Directory,
 }
 
@@ -84,6 +85,13 @@ pub struct InstallPolicy {
     /// the boot order is switched; a non-zero exit vetoes the switch.
     /// Default none.
     pub post_install_hook: Option<PathBuf>,
+    /// Seconds a hook executable may run; one still running then is killed
+    /// and counts as a veto. 1 to 86400; default 300.
+    pub hook_timeout_secs: u64,
+    /// Whether a tar archive for a directory slot may create device nodes
+    /// and FIFOs (a root file system image may need `/dev` entries).
+    /// Default false: such an entry refuses the archive.
+    pub allow_devices: bool,
 }
 
 impl Default for InstallPolicy {
@@ -96,9 +104,14 @@ impl Default for InstallPolicy {
             boot_tries: 3,
             pre_install_hook: None,
             post_install_hook: None,
+            hook_timeout_secs: 300,
+            allow_devices: false,
         }
     }
 }
+
+/// Longest hook timeout accepted, in seconds (a day).
+pub const MAX_HOOK_TIMEOUT_SECS: u64 = 86_400;
 
 /// Most tries a slot may be given (U-Boot scripts count in a byte).
 pub const MAX_BOOT_TRIES: u32 = 100;
@@ -173,6 +186,12 @@ impl InstallPolicy {
         if self.journal == self.floor {
             return bad("floor", "must differ from install.journal".to_owned());
         }
+        if self.floor == self.lock_path() {
+            return bad(
+                "floor",
+                "must differ from the install lock (install.journal + \".lock\")".to_owned(),
+            );
+        }
         for (key, path) in [
             ("pre_install_hook", &self.pre_install_hook),
             ("post_install_hook", &self.post_install_hook),
@@ -183,6 +202,15 @@ impl InstallPolicy {
                 }
             }
         }
+        if self.hook_timeout_secs == 0 || self.hook_timeout_secs > MAX_HOOK_TIMEOUT_SECS {
+            return bad(
+                "hook_timeout_secs",
+                format!(
+                    "must be 1 to {MAX_HOOK_TIMEOUT_SECS}, not {}",
+                    self.hook_timeout_secs
+                ),
+            );
+        }
         if self.boot_tries == 0 || self.boot_tries > MAX_BOOT_TRIES {
             return bad(
                 "boot_tries",
@@ -190,6 +218,14 @@ impl InstallPolicy {
             );
         }
         Ok(())
+    }
+
+    /// The install lock file: `install.journal` with `.lock` appended
+    /// (`/var/lib/dha/install.journal.lock`).
+    pub fn lock_path(&self) -> PathBuf {
+        let mut p = self.journal.clone().into_os_string();
+        p.push(".lock");
+        PathBuf::from(p)
     }
 
     /// The slot named `name` (A/B pair or recovery).

@@ -5,53 +5,79 @@ use super::*;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fs;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 /// Injected faults: the `at`-th durable operation (journal write, boot
-/// write, slot chunk write, slot fsync, floor write) fails. With `crash`,
-/// the installer stops dead as a killed process would (no clean-up), and
-/// the test then reopens it as a restart would.
+/// write, slot chunk write, slot fsync, floor write, and for directory
+/// slots each file, directory and swap step) fails. With `crash`, the
+/// installer stops dead as a killed process would (no clean-up), and the
+/// test then reopens it as a restart would. Shared with the install's
+/// writer thread, hence atomics.
 #[derive(Default)]
 pub(super) struct Faults {
-    at: Cell<Option<u32>>,
-    crash: Cell<bool>,
-    count: Cell<u32>,
-    fired: Cell<bool>,
-    log: RefCell<Vec<String>>,
+    at: AtomicU32,
+    /// The errno to inject; 0: ENOSPC for slot data, EIO elsewhere.
+    errno: AtomicI32,
+    crash: AtomicBool,
+    count: AtomicU32,
+    fired: AtomicBool,
+    log: Mutex<Vec<String>>,
+    fired_what: Mutex<Option<String>>,
 }
 
 impl Faults {
     pub(super) fn hit(&self, what: &str) -> io::Result<()> {
-        let n = self.count.get().saturating_add(1);
-        self.count.set(n);
-        self.log.borrow_mut().push(what.to_owned());
-        if self.at.get() == Some(n) {
-            self.fired.set(true);
-            // A full disk for the image data, an I/O error elsewhere.
-            let errno = if what == "slot write" {
-                libc::ENOSPC
-            } else {
-                libc::EIO
+        let n = self.count.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+        self.log.lock().unwrap().push(what.to_owned());
+        if self.at.load(Ordering::SeqCst) == n {
+            self.fired.store(true, Ordering::SeqCst);
+            *self.fired_what.lock().unwrap() = Some(what.to_owned());
+            let errno = match self.errno.load(Ordering::SeqCst) {
+                // A full disk for the image data, an I/O error elsewhere.
+                0 if what == "slot write" || what == "file write" => libc::ENOSPC,
+                0 => libc::EIO,
+                e => e,
             };
             return Err(io::Error::from_raw_os_error(errno));
         }
         Ok(())
     }
 
+    /// Fails the `at`-th operation (1-based).
+    pub(super) fn set(&self, at: u32, crash: bool) {
+        self.at.store(at, Ordering::SeqCst);
+        self.crash.store(crash, Ordering::SeqCst);
+    }
+
+    pub(super) fn set_errno(&self, errno: i32) {
+        self.errno.store(errno, Ordering::SeqCst);
+    }
+
+    pub(super) fn fired(&self) -> bool {
+        self.fired.load(Ordering::SeqCst)
+    }
+
+    /// The operation that failed.
+    pub(super) fn fired_what(&self) -> Option<String> {
+        self.fired_what.lock().unwrap().clone()
+    }
+
     pub(super) fn crashed(&self) -> bool {
-        self.fired.get() && self.crash.get()
+        self.fired() && self.crash.load(Ordering::SeqCst)
     }
 }
 
 /// A boot loader environment in memory; `write` is checked by reading back
 /// (trivially) and counts writes.
-struct MemBoot {
+pub(super) struct MemBoot {
     state: RefCell<BootState>,
     booted: Option<SlotId>,
-    writes: Cell<u32>,
+    pub(super) writes: Cell<u32>,
 }
 
 impl MemBoot {
-    fn ab(booted: &str) -> MemBoot {
+    pub(super) fn ab(booted: &str) -> MemBoot {
         let mut tries = BTreeMap::new();
         tries.insert(SlotId("A".into()), 3);
         tries.insert(SlotId("B".into()), 3);
@@ -64,7 +90,7 @@ impl MemBoot {
             writes: Cell::new(0),
         }
     }
-    fn get(&self) -> BootState {
+    pub(super) fn get(&self) -> BootState {
         self.state.borrow().clone()
     }
 }
@@ -83,16 +109,16 @@ impl BootControl for MemBoot {
     }
 }
 
-struct Rig {
-    dir: tempfile::TempDir,
-    policy: InstallPolicy,
-    boot: MemBoot,
+pub(super) struct Rig {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) policy: InstallPolicy,
+    pub(super) boot: MemBoot,
 }
 
-const OLD: &[u8] = b"the image the device shipped with";
+pub(super) const OLD: &[u8] = b"the image the device shipped with";
 
 impl Rig {
-    fn new() -> Rig {
+    pub(super) fn new() -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         fs::write(p.join("a.img"), OLD).unwrap();
@@ -122,7 +148,7 @@ impl Rig {
     }
 
     /// A source file with `content`, and the target as if verified.
-    fn source(&self, content: &[u8], counter: u64) -> (PathBuf, InstallTarget) {
+    pub(super) fn source(&self, content: &[u8], counter: u64) -> (PathBuf, InstallTarget) {
         let path = self.dir.path().join(format!("source-{counter}.img"));
         fs::write(&path, content).unwrap();
         (
@@ -131,18 +157,18 @@ impl Rig {
         )
     }
 
-    fn journal(&self) -> Option<Journal> {
+    pub(super) fn journal(&self) -> Option<Journal> {
         Journal::load(&self.policy.journal).unwrap()
     }
 
-    fn slot_b(&self) -> Vec<u8> {
+    pub(super) fn slot_b(&self) -> Vec<u8> {
         fs::read(self.dir.path().join("b.img")).unwrap()
     }
 
     /// The device can boot: the running slot A still has tries, is good in
     /// the journal and its bytes are untouched; whatever the boot loader
     /// tries first holds a verified image.
-    fn assert_bootable(&self) {
+    pub(super) fn assert_bootable(&self) {
         let state = self.boot.get();
         let a = SlotId("A".into());
         assert!(state.tries_left[&a] > 0, "{state:?}");
@@ -165,7 +191,27 @@ impl Rig {
     }
 }
 
-fn image(len: usize, seed: u8) -> Vec<u8> {
+/// [`Installer::open`] after an earlier installer of the same test was
+/// dropped. Other tests of this binary spawn processes: between their
+/// `fork` and `exec` a child briefly shares every open file description,
+/// the lock's included, so a lock just released can look held for that
+/// instant. Retries a few times on [`InstallError::Locked`] only.
+pub(super) fn reopen<'a>(
+    policy: &'a InstallPolicy,
+    boot: &'a dyn BootControl,
+) -> (Installer<'a>, Recovery) {
+    for _ in 0..200 {
+        match Installer::open(policy, boot) {
+            Err(InstallError::Locked { .. }) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("the install lock stayed held");
+}
+
+pub(super) fn image(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| {
             u8::try_from(i % 256)
@@ -296,9 +342,10 @@ fn an_older_release_is_refused_before_anything_is_written() {
     let (installer, _) = Installer::open(&rig.policy, &rig.boot).unwrap();
     let (src, target) = rig.source(&image(10_000, 3), 5);
     installer.install(&target, &src, None).unwrap();
+    drop(installer);
     // Back on A (as after a fall-back), an older release is offered.
     let boot = MemBoot::ab("A");
-    let (installer, _) = Installer::open(&rig.policy, &boot).unwrap();
+    let (installer, _) = reopen(&rig.policy, &boot);
     let journal_before = fs::read(&rig.policy.journal).unwrap();
     let slot_before = rig.slot_b();
     let (src, target) = rig.source(&image(10_000, 4), 4);
@@ -452,18 +499,18 @@ fn a_fault_at_every_durable_write_leaves_a_bootable_device() {
             let rig = Rig::new();
             let (src, target) = rig.source(&content, 2);
             let (installer, _) = Installer::open(&rig.policy, &rig.boot).unwrap();
-            installer.faults.at.set(Some(at));
-            installer.faults.crash.set(crash);
+            installer.faults.set(at, crash);
             let result = installer.install(&target, &src, None);
-            if !installer.faults.fired.get() {
+            if !installer.faults.fired() {
                 result.unwrap();
                 assert!(at > 10, "only {at} durable operations");
                 break;
             }
             points += 1;
-            let what = installer.faults.log.borrow().last().cloned().unwrap();
+            let what = installer.faults.fired_what().unwrap();
             assert!(result.is_err(), "fault {at} ({what}) not reported");
-            let (reopened, recovery) = Installer::open(&rig.policy, &rig.boot).unwrap();
+            drop(installer);
+            let (reopened, recovery) = reopen(&rig.policy, &rig.boot);
             let journal = rig.journal().unwrap_or_default();
             assert_eq!(journal.in_progress, None, "{at} {what} {recovery:?}");
             rig.assert_bootable();
@@ -496,10 +543,13 @@ fn slot_kinds_are_checked_before_writing() {
     assert!(e.to_string().contains("not a block device"), "{e}");
     assert_eq!(rig.slot_b(), b"stale");
     assert_eq!(first_bootable(&rig.boot.get()), Some(SlotId("A".into())));
+    drop(installer);
     rig.policy.slots[1].kind = SlotKind::Directory;
-    let (installer, _) = Installer::open(&rig.policy, &rig.boot).unwrap();
+    let (installer, _) = reopen(&rig.policy, &rig.boot);
     let e = installer.install(&target, &src, None).unwrap_err();
-    assert!(matches!(e, InstallError::Unsupported { .. }), "{e}");
+    assert!(e.to_string().contains("not a directory"), "{e}");
+    assert_eq!(rig.slot_b(), b"stale");
+    assert_eq!(first_bootable(&rig.boot.get()), Some(SlotId("A".into())));
 }
 
 #[test]

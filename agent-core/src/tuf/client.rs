@@ -14,6 +14,10 @@
 //! - §5.4 to §5.6: timestamp, snapshot and top-level targets with their
 //!   hash, length, signature, version, rollback and expiry checks, in the
 //!   order the specification gives;
+//! - without network, [`Updater::load_from_store`] re-verifies the chain
+//!   already in the store (§5.2's trusted root, then the stored timestamp,
+//!   snapshot and targets with their signatures, versions, hashes and
+//!   expiry) so that a target can be looked up offline;
 //! - §5.6.7: [`Updater::get_target_info`] searches the delegations
 //!   depth-first, pre-order, with a visited set and a cap on roles visited;
 //! - §5.7: [`Updater::download_target`] refuses unsafe names, wrong
@@ -230,6 +234,9 @@ pub struct Updater<'c> {
     /// and persists, so it is always the root the store holds.
     root: Metadata<Root>,
     cycle: Option<Cycle>,
+    /// Made by [`Updater::offline`]: lookups load the stored chain instead
+    /// of refreshing.
+    offline: bool,
 }
 
 impl std::fmt::Debug for Updater<'_> {
@@ -405,6 +412,8 @@ impl<'c> Updater<'c> {
         let store = TrustedStore::open(store_dir, store_bound(&limits))?;
         let floors = TargetFloors::open(store_dir)?;
         let root = load_trusted_root(&store)?;
+        // A rotation a power cut interrupted (§5.3.11, see update_root).
+        store.settle_rotation(root.version())?;
         Ok(Updater {
             store,
             floors,
@@ -415,7 +424,122 @@ impl<'c> Updater<'c> {
             hardware_id: device_hardware_id,
             root,
             cycle: None,
+            offline: false,
         })
+    }
+
+    /// An updater that never uses the network: [`Updater::get_target_info`]
+    /// finds targets in the metadata already in the store (see
+    /// [`Updater::load_from_store`]); [`Updater::refresh`] and downloads
+    /// fail with [`TufError::Io`] naming the offline mode.
+    pub fn offline(
+        store_dir: &Path,
+        limits: Limits,
+        clock: &'c dyn Clock,
+        device_hardware_id: Option<String>,
+    ) -> Result<Self, TufError> {
+        let mut updater = Updater::new(
+            store_dir,
+            Box::new(Offline),
+            Box::new(Offline),
+            limits,
+            clock,
+            device_hardware_id,
+        )?;
+        updater.offline = true;
+        Ok(updater)
+    }
+
+    /// Makes the trusted metadata already in the store the verified state
+    /// for [`Updater::get_target_info`], without fetching anything: the
+    /// chain is re-verified as an update cycle would verify fresh copies,
+    /// against the clock's time now (the start time, TUF 1.0.34 §5.1).
+    ///
+    /// - §5.2: the trusted root (loaded and checked to be signed by its own
+    ///   threshold when this updater was made); §5.3.10: not expired.
+    /// - the stored timestamp: signed by the threshold of the root's
+    ///   timestamp keys (§5.4.2); §5.4.4: not expired.
+    /// - the stored snapshot: the length, hashes and version the timestamp
+    ///   lists (§5.5.2, §5.5.4), signed by the root's snapshot keys
+    ///   (§5.5.3); §5.5.6: not expired.
+    /// - the stored top-level targets: the same against the snapshot's
+    ///   entry and the root's targets keys (§5.6.2 to §5.6.4); §5.6.5: not
+    ///   expired.
+    ///
+    /// The copies were checked when they were stored; they are checked
+    /// again because the store could have been damaged since, and because
+    /// time has passed (an expired copy is refused: a device offline for
+    /// too long must not install what may since have been revoked). A role
+    /// with no stored copy is [`TufError::NotStored`]. Delegated roles are
+    /// loaded during the search, from the store, with the checks of
+    /// §5.6.1 to §5.6.6.
+    pub fn load_from_store(&mut self) -> Result<(), TufError> {
+        self.cycle = None;
+        let start = self.clock.now();
+        let root = &self.root;
+        // §5.3.10: the trusted root must not be expired.
+        if root.is_expired_at(start) {
+            return Err(TufError::Expired {
+                role: "root".to_owned(),
+            });
+        }
+        let stored = |role: &str| -> Result<Vec<u8>, TufError> {
+            self.store.load(role)?.ok_or_else(|| TufError::NotStored {
+                role: role.to_owned(),
+                path: self.store.dir().display().to_string(),
+            })
+        };
+        // The timestamp: §5.4.2 signatures, §5.4.4 expiry.
+        let signers = Signers::top_level(&root.signed, "timestamp")?;
+        let bytes = stored("timestamp")?;
+        let timestamp = Metadata::<Timestamp>::from_bytes("timestamp", &bytes)?;
+        timestamp.verify("timestamp", signers.keys, signers.keyids, signers.threshold)?;
+        if timestamp.is_expired_at(start) {
+            return Err(TufError::Expired {
+                role: "timestamp".to_owned(),
+            });
+        }
+        // The snapshot: §5.5.2 to §5.5.4 against the timestamp, §5.5.6.
+        let want = Expected {
+            role: "snapshot",
+            meta: &timestamp.signed.snapshot_meta,
+            limit: self.limits.max_snapshot_bytes,
+            signers: Signers::top_level(&root.signed, "snapshot")?,
+        };
+        let snapshot = Self::check_role_bytes::<Snapshot>(&stored("snapshot")?, &want)?;
+        if snapshot.is_expired_at(start) {
+            return Err(TufError::Expired {
+                role: "snapshot".to_owned(),
+            });
+        }
+        // The top-level targets: §5.6.2 to §5.6.4 against the snapshot, §5.6.5.
+        let meta = snapshot
+            .signed
+            .meta
+            .get("targets.json")
+            .ok_or_else(|| TufError::NotListed {
+                role: "targets".to_owned(),
+                listed_in: "snapshot".to_owned(),
+            })?;
+        let want = Expected {
+            role: "targets",
+            meta,
+            limit: self.limits.max_targets_bytes,
+            signers: Signers::top_level(&root.signed, "targets")?,
+        };
+        let targets = Self::check_role_bytes::<Targets>(&stored("targets")?, &want)?;
+        if targets.is_expired_at(start) {
+            return Err(TufError::Expired {
+                role: "targets".to_owned(),
+            });
+        }
+        self.cycle = Some(Cycle {
+            start,
+            snapshot,
+            targets,
+            delegated: BTreeMap::new(),
+        });
+        Ok(())
     }
 
     /// The trusted copy of `role` if it parses and is signed by the
@@ -613,23 +737,27 @@ impl<'c> Updater<'c> {
                     got: new.version(),
                 });
             }
-            // §5.3.6: the expiry of an intermediate root does not matter.
-            // §5.3.7, §5.3.8: it becomes the trusted root and is persisted.
-            self.store.store("root", &bytes)?;
             // §5.3.11, applied at each rotation rather than once after the
             // loop: if the timestamp or snapshot keys changed, delete the
             // trusted timestamp and snapshot (fast-forward recovery). Done
-            // here so that a freeze error below (§5.3.10) or a power cut
-            // cannot leave a fast-forwarded timestamp behind a stored root.
-            if role_keys_changed(&self.root.signed, &new.signed, "timestamp")
-                || role_keys_changed(&self.root.signed, &new.signed, "snapshot")
-            {
+            // here so that a freeze error below (§5.3.10) cannot leave a
+            // fast-forwarded timestamp behind a stored root; and a durable
+            // marker written before the root is stored makes the next start
+            // finish the deletions if a power cut comes in between.
+            let rotated = role_keys_changed(&self.root.signed, &new.signed, "timestamp")
+                || role_keys_changed(&self.root.signed, &new.signed, "snapshot");
+            if rotated {
+                self.store.begin_rotation(new.version())?;
+            }
+            // §5.3.6: the expiry of an intermediate root does not matter.
+            // §5.3.7, §5.3.8: it becomes the trusted root and is persisted.
+            self.store.store("root", &bytes)?;
+            if rotated {
                 log::info!(
                     "root {}: timestamp or snapshot keys rotated; deleting the trusted timestamp and snapshot",
                     new.version()
                 );
-                self.store.remove("timestamp")?;
-                self.store.remove("snapshot")?;
+                self.store.finish_rotation()?;
             }
             self.root = new;
             rotations = rotations.saturating_add(1);
@@ -839,7 +967,9 @@ impl<'c> Updater<'c> {
     }
 
     /// Finds target `name` in the verified metadata (TUF 1.0.34 §5.6.7),
-    /// refreshing first if this updater has not completed a cycle.
+    /// refreshing first if this updater has not completed a cycle (an
+    /// [`Updater::offline`] one loads the store instead:
+    /// [`Updater::load_from_store`]).
     ///
     /// The search is depth-first and pre-order over the delegations, in
     /// their order of appearance, skipping roles already visited (cycles),
@@ -855,7 +985,12 @@ impl<'c> Updater<'c> {
     /// With a device hardware id, a target declared for other hardware is
     /// [`TufError::HardwareIdMismatch`].
     pub fn get_target_info(&mut self, name: &str) -> Result<TargetInfo, TufError> {
-        if self.cycle.is_none() {
+        if self.offline {
+            // Offline, every lookup re-verifies the stored chain against the
+            // clock now: a lookup long after the last one must not pass on
+            // metadata that has expired since (§5.4.4, §5.5.6, §5.6.5).
+            self.load_from_store()?;
+        } else if self.cycle.is_none() {
             self.refresh()?;
         }
         let mut cycle = self.cycle.take().ok_or_else(|| TufError::TargetNotFound {
@@ -1052,5 +1187,21 @@ impl<'c> Updater<'c> {
     }
 }
 
+/// The transport of an [`Updater::offline`]: every fetch fails, naming
+/// the offline mode (a delegated role missing from the store, a download).
+struct Offline;
+
+impl Transport for Offline {
+    fn fetch(&self, path: &str, _max_len: u64) -> Result<Box<dyn std::io::Read + '_>, TufError> {
+        Err(TufError::Io {
+            path: path.to_owned(),
+            message: "not fetched: this lookup uses only the trusted metadata store (offline)"
+                .to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod offline_tests;
 #[cfg(test)]
 mod tests;

@@ -222,6 +222,16 @@ pub enum TufError {
         /// The store directory.
         path: String,
     },
+    /// The trusted metadata store holds no copy of a role that a lookup
+    /// without network needs ([`crate::tuf::client::Updater::load_from_store`]):
+    /// no update cycle has completed since the store was initialised.
+    #[error("{path}: no trusted {role} metadata; run an update cycle first")]
+    NotStored {
+        /// The role.
+        role: String,
+        /// The store directory.
+        path: String,
+    },
     /// The store already trusts a different root; initialising again would
     /// replace (possibly roll back) it.
     #[error("{path}: already holds a different trusted root (version {version})")]

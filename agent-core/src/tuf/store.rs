@@ -224,15 +224,78 @@ impl TrustedStore {
     /// Fast-forward attack recovery deletes the trusted timestamp and
     /// snapshot after a rotation of their keys (TUF 1.0.34 §5.3.11).
     pub fn remove(&self, role: &str) -> Result<(), TufError> {
-        let path = self.path(role)?;
-        match fs::remove_file(&path) {
+        self.remove_path(&self.path(role)?)
+    }
+}
+
+impl TrustedStore {
+    /// Deletes `path` durably (nothing there is not an error), through the
+    /// fault-injection seam (free in a normal build).
+    fn remove_path(&self, path: &Path) -> Result<(), TufError> {
+        match crate::fault::remove_file(path) {
             Ok(()) => {
                 self.unsynced.store(true, Ordering::SeqCst);
                 self.sync()
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err(&path, &e)),
+            Err(e) => Err(io_err(path, &e)),
         }
+    }
+
+    /// The marker of a root rotation whose §5.3.11 deletions may not have
+    /// happened yet. Not a role's file name (those end in `.json`), so no
+    /// delegated role can overwrite it.
+    pub const ROTATION_MARKER: &'static str = "rotation-pending";
+
+    /// Records, durably, that the root of `root_version` rotates the
+    /// timestamp or snapshot keys and that the trusted timestamp and
+    /// snapshot must be deleted once it is stored (TUF 1.0.34 §5.3.11).
+    /// Written before that root is stored, so a power cut between storing
+    /// the root and the deletions cannot leave a possibly fast-forwarded
+    /// timestamp behind the new root: [`Self::settle_rotation`] finishes
+    /// the deletions on the next start.
+    pub fn begin_rotation(&self, root_version: u64) -> Result<(), TufError> {
+        let path = self.dir.join(Self::ROTATION_MARKER);
+        durable::write_atomic(
+            &path,
+            format!("{root_version}\n").as_bytes(),
+            Some(FILE_MODE),
+        )
+        .map_err(|e| io_err(&path, &e))
+    }
+
+    /// Deletes the trusted timestamp and snapshot (§5.3.11) and then the
+    /// marker of [`Self::begin_rotation`].
+    pub fn finish_rotation(&self) -> Result<(), TufError> {
+        self.remove("timestamp")?;
+        self.remove("snapshot")?;
+        self.remove_path(&self.dir.join(Self::ROTATION_MARKER))
+    }
+
+    /// Settles a rotation a crash interrupted, given the version of the
+    /// trusted root now stored: when that root is the one the marker names
+    /// (or a later one), the deletions are done now; when it is older (the
+    /// crash came before the root was stored), only the marker is removed
+    /// (the next refresh rotates again). A marker that cannot be read as a
+    /// version is treated as naming version 0 (the deletions are done: it
+    /// only costs a download of the timestamp and snapshot).
+    pub fn settle_rotation(&self, trusted_root_version: u64) -> Result<(), TufError> {
+        let path = self.dir.join(Self::ROTATION_MARKER);
+        let Some(bytes) = read_capped(&path, 64)? else {
+            return Ok(());
+        };
+        let named = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if trusted_root_version >= named {
+            log::info!(
+                "{}: finishing an interrupted root rotation: deleting the trusted timestamp and snapshot (TUF 1.0.34 §5.3.11)",
+                self.dir.display()
+            );
+            return self.finish_rotation();
+        }
+        self.remove_path(&path)
     }
 }
 
@@ -510,3 +573,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "store_fault_tests.rs"]
+mod fault_tests;

@@ -24,6 +24,44 @@ pub use file::FileBootControl;
 pub use grub::GrubEnv;
 pub use uboot::UBootEnv;
 
+use dha_core::boot::{BootBackend, BootConfig, BootControl};
+
+/// The boot control the `[boot]` section of dha.toml names:
+/// [`UBootEnv`] over `boot.fw_printenv` / `boot.fw_setenv`, [`GrubEnv`]
+/// over `boot.env` with `boot.grub_editenv`, or [`FileBootControl`] over
+/// `boot.env`. The running slot comes from `/proc/cmdline` (`rauc.slot=`,
+/// `dha.slot=`) for U-Boot and GRUB, and from the file's `BOOTED=` line for
+/// the file back end.
+///
+/// Refused ([`BootError::Refused`], naming `boot.backend`) when no back end
+/// is configured, and when `config` does not validate (a file or grub back
+/// end without `boot.env`, say).
+pub fn from_config(config: &BootConfig) -> Result<Box<dyn BootControl>, BootError> {
+    config
+        .validate()
+        .map_err(|(key, why)| BootError::Refused(format!("{key}: {why}")))?;
+    let env = || {
+        config.env.clone().ok_or_else(|| {
+            BootError::Refused(format!(
+                "boot.env: backend {:?} needs the environment file",
+                config.backend.name()
+            ))
+        })
+    };
+    Ok(match config.backend {
+        BootBackend::None => {
+            return Err(BootError::Refused(
+                "no boot loader configured: set boot.backend to \"uboot\", \"grub\" or \"file\" \
+                 in the [boot] section of dha.toml"
+                    .to_owned(),
+            ));
+        }
+        BootBackend::File => Box::new(FileBootControl::new(env()?)),
+        BootBackend::Grub => Box::new(GrubEnv::new(env()?).with_tool(&config.grub_editenv)),
+        BootBackend::Uboot => Box::new(UBootEnv::new(&config.fw_printenv, &config.fw_setenv)),
+    })
+}
+
 /// The variable holding the boot order.
 pub const BOOT_ORDER: &str = "BOOT_ORDER";
 
@@ -307,6 +345,46 @@ mod tests {
                 Err(BootError::Write { .. })
             ));
         }
+    }
+
+    #[test]
+    fn the_configured_back_end_is_built_and_none_is_refused_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = dir.path().join("bootenv");
+        std::fs::write(
+            &env,
+            "BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=0\nBOOTED=A\n",
+        )
+        .unwrap();
+        let config = BootConfig {
+            backend: BootBackend::File,
+            env: Some(env.clone()),
+            ..BootConfig::default()
+        };
+        let bc = from_config(&config).unwrap();
+        assert_eq!(bc.booted(), Some(id("A")));
+        assert_eq!(bc.read().unwrap().order, vec![id("A"), id("B")]);
+        let e = from_config(&BootConfig::default()).err().unwrap();
+        assert!(
+            matches!(e, BootError::Refused(ref r) if r.contains("boot.backend")),
+            "{e}"
+        );
+        let e = from_config(&BootConfig {
+            backend: BootBackend::Grub,
+            ..BootConfig::default()
+        })
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("boot.env"), "{e}");
+        // U-Boot: the programs configured are the ones run.
+        let bc = from_config(&BootConfig {
+            backend: BootBackend::Uboot,
+            fw_printenv: dir.path().join("no-fw_printenv"),
+            ..BootConfig::default()
+        })
+        .unwrap();
+        let e = bc.read().unwrap_err();
+        assert!(e.to_string().contains("no-fw_printenv"), "{e}");
     }
 
     #[test]

@@ -1,15 +1,24 @@
 //! Installing a 256 MiB image into an image-file slot with
-//! `dha_core::install::Installer` (write, fsync, read back, hash twice)
-//! side by side with `dd bs=1M conv=fsync` of the same image into a slot
-//! file (issue 5 "Benchmarks": throughput ratio, goal at least 0.8).
+//! `dha_core::install::Installer` (hash while writing, read back from the
+//! device and compared, overlapped; fsync) side by side with
+//! `dd bs=1M conv=fsync` of the same image into a slot file (issue 5
+//! "Benchmarks": throughput ratio, goal at least 0.8).
 //!
 //! ```sh
-//! cargo run --release -p dha-tests --bin bench-install [-- MIB [RUNS]]
+//! cargo run --release -p dha-tests --bin bench-install [-- [--block] MIB [RUNS]]
 //! ```
 //!
+//! With `--block` (root; needs `losetup`) the slots and dd's output are
+//! loop devices over files in the bench directory (`losetup -f --show`),
+//! detached at the end whatever happens.
+//!
 //! The image is a target of a TUF repository built here and found with the
-//! TUF client, as on a device. Both sides read the image from the page
-//! cache (it was just written); each side's time is the median of RUNS
+//! TUF client, as on a device. The dha side includes what dd does not do:
+//! the read-back from the device (buffered after `POSIX_FADV_DONTNEED`,
+//! `agent-core/src/install/stream.rs`) with its second SHA-256, and the
+//! journal and floor writes (each a durable write with two fsyncs). Both
+//! sides read the image from the page cache (it was just written); each
+//! side's time is the median of RUNS
 //! (default 3) runs. Set `DHA_BENCH_DIR` to run on another file system
 //! (default: a temporary directory under `/var/tmp`).
 #![allow(
@@ -48,13 +57,37 @@ impl BootControl for MemBoot {
     }
 }
 
+/// A loop device over a file of the given size, detached on drop (also
+/// when the bench panics: the release profile unwinds).
+struct Loop(std::path::PathBuf);
+
+impl Loop {
+    fn new(backing: &std::path::Path, bytes: u64) -> Loop {
+        fs::File::create(backing).unwrap().set_len(bytes).unwrap();
+        let out = Command::new("losetup")
+            .args(["-f", "--show"])
+            .arg(backing)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "losetup: {out:?}");
+        Loop(String::from_utf8(out.stdout).unwrap().trim().into())
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.0).status();
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let block = args.next_if(|a| a == "--block").is_some();
     let mib: usize = args.next().map_or(256, |a| a.parse().expect("MIB"));
     let runs: usize = args.next().map_or(3, |a| a.parse().expect("RUNS"));
     let base: std::path::PathBuf =
@@ -120,17 +153,42 @@ fn main() {
     // Warm the page cache for both sides.
     let _ = fs::read(&file).unwrap();
 
+    // Locals drop in reverse order: the loop devices are detached before
+    // `tmp` removes their backing files.
+    let bytes = u64::try_from(mib).unwrap() << 20;
+    let loops = block.then(|| {
+        [
+            Loop::new(&dir.join("a.img"), bytes),
+            Loop::new(&dir.join("b.img"), bytes),
+            Loop::new(&dir.join("dd.img"), bytes),
+        ]
+    });
+    let (kind, a_path, b_path, dd_path) = match &loops {
+        Some([a, b, d]) => (SlotKind::Block, a.0.clone(), b.0.clone(), d.0.clone()),
+        None => (
+            SlotKind::Image,
+            dir.join("a.img"),
+            dir.join("b.img"),
+            dir.join("dd.img"),
+        ),
+    };
+    println!(
+        "slots: {} and {}; dd writes {}",
+        a_path.display(),
+        b_path.display(),
+        dd_path.display()
+    );
     let policy = InstallPolicy {
         slots: vec![
             SlotConfig {
                 name: "A".into(),
-                kind: SlotKind::Image,
-                path: dir.join("a.img"),
+                kind,
+                path: a_path,
             },
             SlotConfig {
                 name: "B".into(),
-                kind: SlotKind::Image,
-                path: dir.join("b.img"),
+                kind,
+                path: b_path.clone(),
             },
         ],
         journal: dir.join("install.journal"),
@@ -145,19 +203,26 @@ fn main() {
         tries_left: tries,
     };
 
+    let mut read_back = None;
     let mut dha_times = Vec::new();
     let mut dd_times = Vec::new();
     for _ in 0..runs {
         // dha: a fresh slot file each run (created by the installer).
-        let _ = fs::remove_file(dir.join("b.img"));
+        if !block {
+            let _ = fs::remove_file(&b_path);
+        }
         let boot = MemBoot(RefCell::new(fresh.clone()));
         let (installer, _) = Installer::open(&policy, &boot).unwrap();
         let t = Instant::now();
-        installer.install(&target, &file, None).unwrap();
+        let report = installer.install(&target, &file, None).unwrap();
         dha_times.push(t.elapsed());
+        read_back = Some(report.read_back);
+        drop(installer);
 
-        let slot = dir.join("dd.img");
-        let _ = fs::remove_file(&slot);
+        let slot = &dd_path;
+        if !block {
+            let _ = fs::remove_file(slot);
+        }
         let t = Instant::now();
         let status = Command::new("dd")
             .arg(format!("if={}", file.display()))
@@ -173,9 +238,10 @@ fn main() {
     let dd = median(dd_times);
     let mbps = |d: Duration| bytes / d.as_secs_f64() / 1e6;
     println!(
-        "dha install (write, fsync, read back): {:.3} s, {:.0} MB/s",
+        "dha install (write, fsync, read back): {:.3} s, {:.0} MB/s (read back from {})",
         dha.as_secs_f64(),
-        mbps(dha)
+        mbps(dha),
+        read_back.map_or("-", |r| r.as_str())
     );
     println!(
         "dd bs=1M conv=fsync:                   {:.3} s, {:.0} MB/s",
