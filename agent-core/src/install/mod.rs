@@ -6,11 +6,12 @@
 //! [`TargetInfo`] that [`crate::tuf::client::Updater::get_target_info`]
 //! found in verified metadata: the length, SHA-256 and release counter
 //! therefore always come from signed metadata, never from the file. The
-//! file itself is not trusted either: it is re-hashed while it is streamed
-//! into the slot, and the slot is read back from the device and compared
-//! with the bytes hashed ([`stream`]), so a file swapped or corrupted after
-//! the TUF download, or a slot that does not keep what was written, is
-//! refused and never booted.
+//! file itself is not trusted either: the slot is read back from the
+//! device and its SHA-256 compared with the verified one ([`stream`])
+//! before it can be switched to, so a file swapped or corrupted after the
+//! TUF download, or a slot that does not keep what was written, is refused
+//! and never booted (on a mismatch the source is hashed once to tell a bad
+//! source from a bad slot).
 //!
 //! The steps, each journaled durably ([`journal`]) so a power cut at any
 //! point leaves the booted slot untouched and bootable:
@@ -22,11 +23,13 @@
 //!    [`BootControl`] (the boot loader skips it from now on);
 //! 4. the image is streamed into the slot, fsynced and read back from the
 //!    device, overlapped ([`stream`]); or, for a directory slot, the tar
-//!    archive is checked entry by entry, unpacked beside the slot, fsynced
-//!    and swapped in ([`archive`]); journal `written`;
-//! 5. the source's SHA-256 and the read-back's (for a directory slot: the
-//!    manifest of the unpacked tree) match the verified ones; journal
-//!    `verified` (the slot's content is now good);
+//!    archive's length and SHA-256 are checked, then it is checked entry by
+//!    entry, unpacked beside the slot, fsynced and swapped in
+//!    ([`archive`]); journal `written`;
+//! 5. the read-back's SHA-256 (for a directory slot: the manifest of the
+//!    unpacked tree) matches the verified one (on a mismatch the source is
+//!    hashed to tell a bad source from a bad slot); journal `verified` (the
+//!    slot's content is now good);
 //! 6. the post-install hooks may veto the switch;
 //! 7. the boot order names the new slot first with
 //!    [`InstallPolicy::boot_tries`] tries; journal `switched`;
@@ -604,8 +607,8 @@ impl<'a> Installer<'a> {
         });
         self.store_journal(&journal)?;
         self.mark_bad(&state, &id)?;
-        // 4. and 5. Stream, re-hashing the source, read back from the
-        // device and compared, overlapped ([`stream`]); fsync.
+        // 4. and 5. Stream, read back from the device and compared with
+        // the verified SHA-256, overlapped ([`stream`]); fsync.
         let seam = self.seam();
         let written = match slot.kind {
             SlotKind::Directory => archive::install(

@@ -8,9 +8,9 @@
 //! Four threads (`std::thread::scope`, so none outlives the call):
 //!
 //! - the calling thread reads the source file into chunks of
-//!   [`CHUNK_BYTES`], hashes them (SHA-256, checked at the end against the
-//!   verified digest), counts the bytes against the verified length and
-//!   hands each chunk to the writer;
+//!   [`CHUNK_BYTES`], counts the bytes against the verified length (a
+//!   longer source stops the install) and hands each chunk to the writer;
+//!   it does not hash them ("One SHA-256 pass", below);
 //! - the writer thread writes each chunk at its offset in the slot and
 //!   hands the chunk back to be filled again (at most [`CHUNKS`] exist);
 //!   every [`WRITEBACK_BYTES`] it asks the writeback thread, without
@@ -18,15 +18,16 @@
 //!   `fsync`s the slot and tells the read-back thread the slot is complete;
 //! - the writeback thread `fdatasync`s the slot on each request (early
 //!   writeback, as the TUF download does: the disk writes while the
-//!   hashing goes on, and the final `fsync` finds little left), then tells
-//!   the read-back thread how far the slot is now on the device;
+//!   copying and the read-back go on, and the final `fsync` finds little
+//!   left), then tells the read-back thread how far the slot is now on
+//!   the device;
 //! - the read-back thread reads the slot back up to that point, in windows
-//!   of [`READBACK_BYTES`], and hashes what it reads with a second SHA-256.
+//!   of [`READBACK_BYTES`], and hashes what it reads (SHA-256).
 //!
-//! The install goes on only when the source's digest and the read-back's
-//! digest both equal the verified SHA-256 and both covered the verified
-//! length. Memory stays bounded (`CHUNKS * CHUNK_BYTES` plus one window)
-//! whatever the image size; the slowest stage sets the pace.
+//! The install goes on only when the source gave exactly the verified
+//! length and the read-back's digest, over that length, equals the
+//! verified SHA-256. Memory stays bounded (`CHUNKS * CHUNK_BYTES` plus
+//! one window) whatever the image size; the slowest stage sets the pace.
 //!
 //! Why the read-back trails the writeback: it must read what the device
 //! holds, so it reads only what `fdatasync` already put there (clean
@@ -50,10 +51,37 @@
 //! for direct reads, exclusive for buffered writes).
 //!
 //! Measured with `tests/src/bin/bench_install.rs` (256 MiB, 2 CPUs, virtio
-//! disk; `dd conv=fsync` 0.11–0.23 s): image file 0.35–0.40 s buffered
-//! vs 0.45–0.57 s `O_DIRECT`; loop block device (`--block`) 0.29–0.32 s
-//! vs 0.40 s. The floor here is the CPU: two SHA-256 passes (source and
-//! read-back, about 0.13 s each at 2.1 GB/s) on two cores.
+//! disk; `dd conv=fsync` 0.11–0.23 s), when the source was hashed too:
+//! image file 0.35–0.40 s buffered vs 0.45–0.57 s `O_DIRECT`; loop block
+//! device (`--block`) 0.29–0.32 s vs 0.40 s. The floor there was the CPU:
+//! two SHA-256 passes (about 0.13 s each at 2.1 GB/s) on two cores.
+//!
+//! # One SHA-256 pass
+//!
+//! The source is not hashed while it is streamed; the read-back hash alone
+//! is compared with the verified digest. That is enough, because:
+//!
+//! - the slot was marked bad (tries 0, journal `started`) before the first
+//!   byte was written, and is switched to only after this function
+//!   returns `Ok` — that is, only when the bytes the device gives back
+//!   over the verified length have the verified SHA-256. Whatever the
+//!   source held, no byte that does not match the signed metadata is ever
+//!   booted;
+//! - hashing the source while streaming never kept unverified bytes out of
+//!   the slot anyway: its digest is known only after the last chunk was
+//!   written;
+//! - a source longer or shorter than the verified length is still refused
+//!   ([`InstallError::SourceMismatch`]), while streaming (longer) or at
+//!   the end (shorter), as are source read errors ([`InstallError::Io`]).
+//!
+//! Only when the read-back does not match is the source hashed, once,
+//! from its start, to tell the two failures apart: a source that is not
+//! the verified target is [`InstallError::SourceMismatch`] (a file
+//! swapped or corrupted after the TUF download); a source that is, a slot
+//! that did not keep what was written, is [`InstallError::ReadBack`]. A
+//! source changed during the install may be reported either way; it is
+//! refused either way. This halves the CPU an install takes, which on a
+//! small device is what bounds its speed.
 //!
 //! Fallbacks: where the kernel refuses the advice at open, the read-back
 //! opens the slot with `O_DIRECT` (std's `OpenOptionsExt::custom_flags`)
@@ -77,8 +105,8 @@
 //! `fsync` on the same file would not see it again).
 //!
 //! With one CPU, or when a thread cannot be started, the steps run one
-//! after the other on the calling thread: write (hashing), `fsync`, read
-//! back (hashing).
+//! after the other on the calling thread: write, `fsync`, read back
+//! (hashing).
 
 use super::{InstallError, InstallTarget, SlotConfig, SlotKind, hex};
 use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
@@ -180,9 +208,11 @@ impl Names<'_> {
 
 /// Streams the verified target from `source` (`file` names it) into the
 /// slot, fsyncs, and reads it back from the device (module documentation).
-/// A source whose length or SHA-256 is not the target's is
-/// [`InstallError::SourceMismatch`]; a slot that does not give back the
-/// verified image is [`InstallError::ReadBack`].
+/// A source whose length is not the target's, or whose SHA-256 is not
+/// (checked only when the read-back does not match: "One SHA-256 pass"),
+/// is [`InstallError::SourceMismatch`]; a slot that does not give back
+/// the verified image from the verified source is
+/// [`InstallError::ReadBack`].
 pub(super) fn write_and_check(
     slot: &SlotConfig,
     source: &mut File,
@@ -193,29 +223,51 @@ pub(super) fn write_and_check(
     let names = Names { slot, file, target };
     let out = open_slot(slot, target.length).map_err(|e| names.slot_io("opening", e))?;
     let back = open_read_back(slot).map_err(|e| names.slot_io("reading back", e))?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let parallel = matches!(thread::available_parallelism(), Ok(n) if n.get() > 1);
     let (done, back_hash) = match parallel
-        .then(|| pipelined(&names, source, &out, &back, &mut ctx, seam))
+        .then(|| pipelined(&names, source, &out, &back, seam))
         .flatten()
     {
         Some(result) => result?,
-        None => serial(&names, source, &out, &back, &mut ctx, seam)?,
+        None => serial(&names, source, &out, &back, seam)?,
     };
     if done != target.length {
         return Err(names.mismatch(format!("{done} bytes, not the verified {}", target.length)));
     }
-    let got = hex(ctx.finish().as_ref());
-    if got != target.sha256 {
-        return Err(names.mismatch(format!("SHA-256 {got}, not the verified {}", target.sha256)));
-    }
     if back_hash != target.sha256 {
+        // Which failed, the source or the slot? Only now is the source
+        // hashed (module documentation, "One SHA-256 pass").
+        let got = hash_source(&names, source)?;
+        if got != target.sha256 {
+            return Err(
+                names.mismatch(format!("SHA-256 {got}, not the verified {}", target.sha256))
+            );
+        }
         return Err(names.read_back(back_hash));
     }
     Ok(Written {
         bytes: done,
         read_back: back.source(),
     })
+}
+
+/// The SHA-256 of the whole source, read again from its start (only after
+/// a read-back mismatch, to tell a bad source from a bad slot).
+fn hash_source(names: &Names<'_>, source: &mut File) -> Result<String, InstallError> {
+    source
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| names.src_io(e))?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut data = vec![0_u8; CHUNK_BYTES];
+    let mut done: u64 = 0;
+    loop {
+        let n = fill(source, &mut data).map_err(|e| names.src_io(e))?;
+        done = count(names, done, n)?;
+        ctx.update(data.get(..n).unwrap_or_default());
+        if n < CHUNK_BYTES {
+            return Ok(hex(ctx.finish().as_ref()));
+        }
+    }
 }
 
 /// Reads from `source` until `buf` is full or the source ends; returns the
@@ -391,7 +443,6 @@ fn serial(
     source: &mut File,
     out: &File,
     back: &ReadBack,
-    ctx: &mut ring::digest::Context,
     seam: &Seam<'_>,
 ) -> Result<(u64, String), InstallError> {
     let mut data = vec![0_u8; CHUNK_BYTES];
@@ -401,7 +452,6 @@ fn serial(
         let piece = data.get(..n).unwrap_or_default();
         let offset = done;
         done = count(names, done, n)?;
-        ctx.update(piece);
         write_at(out, offset, piece, seam).map_err(|e| names.slot_io("writing", e))?;
         if n < CHUNK_BYTES {
             break;
@@ -423,7 +473,6 @@ fn pipelined(
     source: &mut File,
     out: &File,
     back: &ReadBack,
-    ctx: &mut ring::digest::Context,
     seam: &Seam<'_>,
 ) -> Option<Result<(u64, String), InstallError>> {
     let abort = AtomicBool::new(false);
@@ -522,7 +571,7 @@ fn pipelined(
             abort.store(true, Ordering::Relaxed);
             return None;
         };
-        // The reading and hashing stage, here.
+        // The reading stage, here.
         let read_result = (|| -> Result<u64, Option<InstallError>> {
             let mut allocated = 0_usize;
             let mut done: u64 = 0;
@@ -537,7 +586,6 @@ fn pipelined(
                 };
                 let n = fill(source, &mut chunk).map_err(|e| Some(names.src_io(e)))?;
                 done = count(names, done, n).map_err(Some)?;
-                ctx.update(chunk.get(..n).unwrap_or_default());
                 if n > 0 && full_tx.send((chunk, n)).is_err() {
                     return Err(None);
                 }

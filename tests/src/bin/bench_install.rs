@@ -1,6 +1,6 @@
 //! Installing a 256 MiB image into an image-file slot with
-//! `dha_core::install::Installer` (hash while writing, read back from the
-//! device and compared, overlapped; fsync) side by side with
+//! `dha_core::install::Installer` (write, read back from the device and
+//! hashed, overlapped; fsync) side by side with
 //! `dd bs=1M conv=fsync` of the same image into a slot file (issue 5
 //! "Benchmarks": throughput ratio, goal at least 0.8).
 //!
@@ -15,7 +15,7 @@
 //! The image is a target of a TUF repository built here and found with the
 //! TUF client, as on a device. The dha side includes what dd does not do:
 //! the read-back from the device (buffered after `POSIX_FADV_DONTNEED`,
-//! `agent-core/src/install/stream.rs`) with its second SHA-256, and the
+//! `agent-core/src/install/stream.rs`) with its SHA-256, and the
 //! journal and floor writes (each a durable write with two fsyncs). Both
 //! sides read the image from the page cache (it was just written); each
 //! side's time is the median of RUNS
