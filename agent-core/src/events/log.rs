@@ -535,6 +535,11 @@ impl EventLog {
         key_path: &Path,
         stamps: Stamps,
     ) -> Result<OpenOutcome, EventLogError> {
+        // A missing key file is reported as such, before a lock file is
+        // created beside it.
+        key_path
+            .symlink_metadata()
+            .map_err(io_err(key_path, "cannot read the key file"))?;
         let lock = WriterLock::acquire(key_path)?;
         let mut raw = Zeroizing::new(Vec::new());
         File::open(key_path)

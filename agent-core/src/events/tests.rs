@@ -519,3 +519,19 @@ fn a_writer_that_never_releases_the_log_makes_the_other_busy() {
         .unwrap();
     assert!(matches!(e, EventLogError::Busy { .. }), "{e}");
 }
+
+#[test]
+fn opening_a_log_without_its_key_file_names_the_key_file_and_leaves_no_lock_file() {
+    let dir = TempDir::new().unwrap();
+    let key = dir.path().join("events.key");
+    let e = match EventLog::open(&dir.path().join("events.log"), &key, stamps()) {
+        Err(e) => e,
+        Ok(_) => panic!("opened a log without a key file"),
+    };
+    assert!(
+        e.to_string()
+            .contains("events.key: cannot read the key file"),
+        "{e}"
+    );
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+}
