@@ -4,13 +4,16 @@
 pub mod accounts;
 pub mod console;
 pub mod dconf;
+pub mod dpkg_status;
 pub mod gvariant;
 pub mod keyfile;
 pub mod logindefs;
 pub mod pam;
 pub mod pamconf;
+pub mod proc_net;
 pub mod session;
 pub mod shell;
 pub mod sshd;
 pub mod sudoers;
+pub mod sysctl;
 pub mod units;
