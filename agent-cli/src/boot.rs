@@ -445,18 +445,6 @@ fn json(
     slot: Option<&SlotId>,
     confirmed: Option<&ConfirmReport>,
 ) -> String {
-    let slots: Vec<serde_json::Value> = st
-        .slots
-        .iter()
-        .map(|s| {
-            serde_json::json!({
-                "slot": s.slot.0,
-                "position": s.position,
-                "tries_left": s.tries_left,
-                "booted": s.booted,
-            })
-        })
-        .collect();
     let confirm = confirmed.map(|r| {
         serde_json::json!({
             "healthy": r.healthy(),
@@ -473,15 +461,11 @@ fn json(
             })),
         })
     });
-    let v = serde_json::json!({
-        "schema_version": 1,
-        "action": action,
-        "confirm": confirm,
-        "slot": slot.map(|s| s.0.clone()),
-        "boot_order": st.state.order.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
-        "booted": st.booted.as_ref().map(|s| s.0.clone()),
-        "next_boot": st.next.as_ref().map(|s| s.0.clone()),
-        "slots": slots,
-    });
+    let mut v = st.to_json_value();
+    if let Some(doc) = v.as_object_mut() {
+        doc.insert("action".to_owned(), action.into());
+        doc.insert("confirm".to_owned(), confirm.into());
+        doc.insert("slot".to_owned(), slot.map(|s| s.0.clone()).into());
+    }
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }

@@ -136,6 +136,35 @@ pub struct BootStatus {
     pub next: Option<SlotId>,
 }
 
+impl BootStatus {
+    /// The status as the JSON document of `dha boot status --format json`
+    /// and `dha_boot_status_json` (`schema_version` 1: `boot_order`,
+    /// `booted`, `next_boot`, and `slots` with `slot`, `position`,
+    /// `tries_left`, `booted`).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        let name = |s: &SlotId| s.0.clone();
+        let slots: Vec<serde_json::Value> = self
+            .slots
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "slot": s.slot.0,
+                    "position": s.position,
+                    "tries_left": s.tries_left,
+                    "booted": s.booted,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "schema_version": 1,
+            "boot_order": self.state.order.iter().map(name).collect::<Vec<_>>(),
+            "booted": self.booted.as_ref().map(name),
+            "next_boot": self.next.as_ref().map(name),
+            "slots": slots,
+        })
+    }
+}
+
 /// Reads the environment and says which slot boots next.
 pub fn status(bc: &dyn BootControl) -> Result<BootStatus, BootError> {
     let state = bc.read()?;

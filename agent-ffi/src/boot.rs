@@ -36,9 +36,6 @@ use std::path::PathBuf;
 /// (4096) less its NUL.
 pub const DHA_BOOT_ARG_MAX: usize = 4095;
 
-/// The version of the JSON that `dha_boot_status_json` writes.
-const STATUS_SCHEMA_VERSION: u32 = 1;
-
 /// The number of a boot-control failure.
 pub(crate) fn boot_code(e: &BootError) -> dha_result {
     match e {
@@ -145,26 +142,7 @@ fn slot_or_booted(bc: &dyn BootControl, name: Option<&str>) -> Result<SlotId, Er
 /// The status as JSON (the `dha boot status --format json` document
 /// without its `action` and `slot`).
 pub(crate) fn status_json(st: &BootStatus) -> String {
-    let slots: Vec<serde_json::Value> = st
-        .slots
-        .iter()
-        .map(|s| {
-            serde_json::json!({
-                "slot": s.slot.0,
-                "position": s.position,
-                "tries_left": s.tries_left,
-                "booted": s.booted,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "schema_version": STATUS_SCHEMA_VERSION,
-        "boot_order": st.state.order.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
-        "booted": st.booted.as_ref().map(|s| s.0.clone()),
-        "next_boot": st.next.as_ref().map(|s| s.0.clone()),
-        "slots": slots,
-    })
-    .to_string()
+    st.to_json_value().to_string()
 }
 
 /// Writes a new handle over `backend` to `out`.
