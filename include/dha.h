@@ -130,10 +130,18 @@
 #define DHA_EVENT_HOOK (1 << 6)
 
 /**
+ * Event mask bit of the `monitor.*` kinds (`dha monitor`:
+ * `monitor.socket_opened`, `monitor.socket_closed`,
+ * `monitor.process_unexpected`, `monitor.storage_high`,
+ * `monitor.storage_ok`).
+ */
+#define DHA_EVENT_MONITOR (1 << 7)
+
+/**
  * Every event mask bit this version knows (the `DHA_EVENT_*` bits above,
  * ORed).
  */
-#define DHA_EVENT_ALL 127
+#define DHA_EVENT_ALL 255
 
 /**
  * The most callbacks one configuration may hold.
@@ -637,6 +645,29 @@ enum dha_result
      * within 10 seconds; nothing was opened.
      */
     DHA_ERR_EVENTLOG_BUSY = 611,
+    /**
+     * An SBOM failure of a kind this version of the header does not name
+     * (a newer failure); the detail says what failed.
+     */
+    DHA_ERR_SBOM = 700,
+    /**
+     * The package database (`/var/lib/dpkg/status`) or the install journal
+     * exists but cannot be read, or the journal is malformed; the detail
+     * names the file. No SBOM is made rather than one that leaves software out.
+     */
+    DHA_ERR_SBOM_UNREADABLE = 701,
+    /**
+     * The package database is larger than a read limit (`[limits]
+     * max_file_bytes`), so the SBOM would be incomplete; none is made.
+     */
+    DHA_ERR_SBOM_INCOMPLETE = 702,
+    /**
+     * No check could run against the root (every check was not applicable
+     * or disabled): it holds no device, or a mistyped path was given. No
+     * evidence is made rather than one answering "not applicable" for a
+     * device that was never looked at.
+     */
+    DHA_ERR_EVIDENCE_NOTHING_AUDITED = 710,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1554,6 +1585,59 @@ dha_result dha_eventlog_verify(const char *log_path,
                                char *buf,
                                size_t len,
                                size_t *out_needed);
+
+/**
+ * Audits the root directory `root` (as `dha_audit_run` does) and copies
+ * the disclosure evidence made from the audit, pretty-printed JSON (the
+ * format of `dha evidence --format json`, with a `schema_version`), and a
+ * NUL into `buf`.
+ *
+ * The JSON has one entry in `"mds2"` for each MDS2 (2019) section an
+ * on-device agent can measure and in `"iec62443"` for each IEC 62443-4-2
+ * requirement a check maps to, each with its answer (`"yes"`, `"no"`,
+ * `"not_applicable"`, `"not_measurable"`), the rule it was derived by, the
+ * checks and findings behind it and when they were measured; `"rules"`
+ * states what each answer means.
+ *
+ * `config` may be NULL: the safe defaults then apply (as for
+ * `dha_sbom_to_json`; note that `dha_audit_run` refuses NULL). Pass the
+ * device's own configuration when it has one: the answers depend on its
+ * policy values and on which checks it disables. `root` is a NUL-terminated
+ * UTF-8 path of at most `DHA_ROOT_PATH_MAX` bytes: `"/"` audits the running
+ * system (with its live host facts), any other directory an extracted
+ * device image whose own `/` it is. Nothing is written under it. Every call
+ * audits again: it blocks the calling thread (reading a few hundred small
+ * files) and may run on several threads at once.
+ *
+ * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
+ * the size of buffer needed, NUL included; when `len` is smaller nothing of
+ * the JSON is copied, `buf` (if `len > 0`) holds the empty string, and the
+ * result is `DHA_ERR_INSUFFICIENT_SIZE`; `buf == NULL, len == 0` asks for
+ * the size. As every call audits again, the size can change between calls
+ * when the device changes (live processes and sockets, its files): allocate
+ * some slack, and retry on `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`root` or `out_needed` NULL, or `buf`
+ * NULL with `len > 0`), `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT`
+ * (path too long), `DHA_ERR_ROOT_NOT_FOUND`, `DHA_ERR_ROOT_NOT_A_DIRECTORY`,
+ * `DHA_ERR_ROOT_PERMISSION_DENIED`, `DHA_ERR_IO`,
+ * `DHA_ERR_EVIDENCE_NOTHING_AUDITED` (no check could run against the root),
+ * `DHA_ERR_INSUFFICIENT_SIZE`. Unreadable or malformed files inside the
+ * root are not errors: they are counted in the evidence's
+ * `summary.warnings`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config` handle; `root` is NULL or a
+ * NUL-terminated string (read up to its NUL or `DHA_ROOT_PATH_MAX + 1`
+ * bytes) unchanged during the call; `buf` is NULL or valid for writes of
+ * `len` bytes; `out_needed` is NULL or valid for a write of one `size_t`.
+ */
+dha_result dha_evidence_to_json(const dha_config *config,
+                                const char *root,
+                                char *buf,
+                                size_t len,
+                                size_t *out_needed);
 
 /**
  * Registers `callback` to receive, with `userdata`, every event of the
@@ -2512,6 +2596,55 @@ const char *dha_finding_remediation(const dha_finding *finding);
  * valid for a write of one `size_t`.
  */
 dha_result dha_result_message(uint32_t code, char *buf, size_t len, size_t *out_written);
+
+/**
+ * Makes the SBOM of the root directory `root` and copies it, pretty-printed
+ * JSON ending in a newline, and a NUL into `buf`: a CycloneDX 1.5 document
+ * (`"bomFormat": "CycloneDX"`, `"specVersion": "1.5"`) listing the
+ * installed packages of the dpkg status database and the images dha
+ * installed into good slots (the install journal of `[install]`), with the
+ * operating system and the device (its host name). The same as `dha sbom`.
+ *
+ * `config` may be NULL: the defaults then apply (the SBOM reads only the
+ * `[install]` journal path and the `[limits]` of the configuration). With a
+ * handle, its `install.journal` is read inside `root`.
+ *
+ * `root` is a NUL-terminated UTF-8 path of at most `DHA_ROOT_PATH_MAX`
+ * bytes: `"/"` is the running system, any other directory an extracted
+ * device image whose own `/` it is. Nothing is written under it. The
+ * document is made again by every call (its `metadata.timestamp` is the
+ * time of the call), reading the package database (up to `[limits]
+ * max_file_bytes`, 16 MiB by default); it blocks the calling thread and may
+ * run on several threads at once.
+ *
+ * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
+ * the size of buffer needed, NUL included; when `len` is smaller nothing of
+ * the JSON is copied, `buf` (if `len > 0`) holds the empty string, and the
+ * result is `DHA_ERR_INSUFFICIENT_SIZE`; `buf == NULL, len == 0` asks for
+ * the size. As the timestamp changes between calls, allocate some slack
+ * (the size does not change while the device's software does not).
+ *
+ * Errors: `DHA_ERR_NULL_ARGUMENT` (`root` or `out_needed` NULL, or `buf`
+ * NULL with `len > 0`), `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT`
+ * (path too long), `DHA_ERR_ROOT_NOT_FOUND`, `DHA_ERR_ROOT_NOT_A_DIRECTORY`,
+ * `DHA_ERR_ROOT_PERMISSION_DENIED`, `DHA_ERR_IO`,
+ * `DHA_ERR_SBOM_UNREADABLE` (the package database or the journal exists
+ * but cannot be read, or the journal is malformed),
+ * `DHA_ERR_SBOM_INCOMPLETE` (the database is over a read limit),
+ * `DHA_ERR_INSUFFICIENT_SIZE`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live `dha_config` handle; `root` is NULL or a
+ * NUL-terminated string (read up to its NUL or `DHA_ROOT_PATH_MAX + 1`
+ * bytes) unchanged during the call; `buf` is NULL or valid for writes of
+ * `len` bytes; `out_needed` is NULL or valid for a write of one `size_t`.
+ */
+dha_result dha_sbom_to_json(const dha_config *config,
+                            const char *root,
+                            char *buf,
+                            size_t len,
+                            size_t *out_needed);
 
 /**
  * Seeds the metadata directory `metadata_dir` with the root metadata the

@@ -7,6 +7,7 @@
 
 mod boot;
 mod catalogue_view;
+mod evidence;
 mod hooks;
 mod install;
 mod integrity;
@@ -14,9 +15,11 @@ mod integrity;
 #[path = "log.rs"]
 mod event_log;
 mod logger;
+mod monitor;
 mod outcome;
 mod record;
 mod repo;
+mod sbom;
 mod table;
 mod term;
 mod update;
@@ -144,6 +147,16 @@ enum Command {
     /// Recovery hooks: dispatch a synthetic event through the [recovery]
     /// policy and print what each action did (test)
     Hooks(hooks::HooksArgs),
+    /// Watch the live device: report listening sockets and unexpected
+    /// processes that appear, and storage filling up, as events
+    Monitor(monitor::MonitorArgs),
+    /// Print the device's software bill of materials (CycloneDX 1.5 JSON):
+    /// dpkg packages and the images dha installed
+    #[command(long_about = sbom::LONG_ABOUT, after_long_help = sbom::AFTER_HELP)]
+    Sbom(sbom::SbomArgs),
+    /// Disclosure evidence for the MDS2 form and IEC 62443-4-2 (answers, the
+    /// checks and findings behind them) as JSON, Markdown or one HTML page
+    Evidence(evidence::EvidenceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -207,8 +220,9 @@ impl fmt::Display for CliError {
             CliError::Root(e) => write!(f, "cannot audit: {e}"),
             CliError::NothingAudited(root) => write!(
                 f,
-                "no check could run against {root}: every check was not applicable or \
-                 disabled (the report says why); is it a device's root directory?"
+                "no check could run against {root}: no account database (/etc/passwd) and no \
+                 os-release were found, or every check was not applicable or disabled (the \
+                 report says why); is it a device's root directory?"
             ),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
         }
@@ -269,6 +283,9 @@ fn run(cli: &Cli) -> Result<u8, CliError> {
         Command::Log(args) => Ok(event_log::run(args)),
         Command::Install(args) => Ok(install::run(args)),
         Command::Hooks(args) => Ok(hooks::run(args)),
+        Command::Monitor(args) => Ok(monitor::run(args)),
+        Command::Sbom(args) => Ok(sbom::run(args)),
+        Command::Evidence(args) => Ok(evidence::run(args, cli.quiet)),
         Command::Checks(args) => {
             let text = match args.format {
                 Format::Table => catalogue_view::render(dha_core::CATALOGUE, layout),

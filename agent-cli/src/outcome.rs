@@ -65,11 +65,18 @@ pub enum Verdict {
 impl Verdict {
     /// The verdict of `report` against `threshold` (`None`: findings never fail).
     pub fn of(report: &Report, threshold: Option<Severity>) -> Verdict {
-        let ran = report
-            .checks
-            .iter()
-            .any(|c| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail));
-        if !ran {
+        let ran =
+            |c: &&dha_core::CheckResult| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail);
+        // Some checks judge an absent file by the built-in default (KRN-01
+        // judges a root without sysctl.d by the kernel's defaults), so they
+        // run against any directory. A device's root is known by its
+        // accounts (/etc/passwd, read by the user-management checks) or its
+        // os-release(5).
+        let device = !report.device.os_release.is_empty()
+            || report.checks.iter().filter(ran).any(|c| {
+                dha_core::catalogue::lookup(&c.id).is_some_and(|i| i.area == "user-management")
+            });
+        if !device || !report.checks.iter().any(|c| ran(&c)) {
             return Verdict::NothingAudited;
         }
         let failing = threshold.map_or(0, |t| {

@@ -230,14 +230,15 @@ fn a_root_where_no_check_applies_exits_2_after_reporting_why() {
     let o = dha(&["audit", "--root", path(empty.path()), "--format", "json"]);
     assert_exit(&o, 2);
     let r = json(&o);
-    assert!(r["findings"].as_array().unwrap().is_empty());
-    assert!(
-        r["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["status"] == "not_applicable")
-    );
+    // No account database: every user-management check says why it could
+    // not run. (Checks such as KRN-01 judge absent files by the built-in
+    // defaults, so they may report; the verdict is still "nothing audited".)
+    for c in r["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        if dha_core::catalogue::lookup(id).unwrap().area == "user-management" {
+            assert_eq!(c["status"], "not_applicable", "{id}");
+        }
+    }
 }
 
 #[test]
@@ -342,7 +343,10 @@ fn fail_on_sets_the_threshold() {
     let o = dha(&["audit", "--root", path(fx.path()), "--config", path(&cfg)]);
     assert_exit(&o, 0);
     assert!(
-        stdout(&o).contains("DISABLED BY CONFIGURATION (17)"),
+        stdout(&o).contains(&format!(
+            "DISABLED BY CONFIGURATION ({})",
+            dha_core::CATALOGUE.len() - 1
+        )),
         "{}",
         stdout(&o)
     );

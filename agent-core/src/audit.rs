@@ -38,9 +38,82 @@ pub trait Source: Any {
 }
 
 /// Host facts that only the live system knows (implemented in agent-linux).
+///
+/// Every method but `hostname` has a default that answers `None`: "not
+/// measurable here". Checks consult a probe only when the root is live.
 pub trait HostProbe {
     /// The running system's host name.
     fn hostname(&self) -> Option<String>;
+
+    /// The value the kernel holds for a sysctl (dotted name,
+    /// `kernel.randomize_va_space`), read from `/proc/sys`, trimmed.
+    fn sysctl(&self, _dotted: &str) -> Option<String> {
+        None
+    }
+
+    /// The names of the loaded kernel modules (`/proc/modules`).
+    fn loaded_modules(&self) -> Option<Vec<String>> {
+        None
+    }
+
+    /// The mounted filesystems (`/proc/self/mounts`).
+    fn mounts(&self) -> Option<Vec<crate::live::Mount>> {
+        None
+    }
+
+    /// The kernel command line (`/proc/cmdline`).
+    fn kernel_cmdline(&self) -> Option<String> {
+        None
+    }
+
+    /// UEFI Secure Boot state (the `SecureBoot` EFI variable): `None` when
+    /// the system did not boot through UEFI or the variable is absent.
+    fn secure_boot(&self) -> Option<bool> {
+        None
+    }
+
+    /// The number of IMA measurements (`/sys/kernel/security/ima/
+    /// runtime_measurements_count`): `None` when IMA is not available.
+    fn ima_measurements(&self) -> Option<u64> {
+        None
+    }
+
+    /// The EVM mode (`/sys/kernel/security/evm`): `None` when EVM is not available.
+    fn evm_mode(&self) -> Option<u32> {
+        None
+    }
+
+    /// The device-mapper devices (`/sys/block/dm-*/dm`).
+    fn dm_devices(&self) -> Option<Vec<crate::live::DmDevice>> {
+        None
+    }
+
+    /// The listening sockets with their owning processes.
+    fn listening_sockets(&self) -> Option<Vec<crate::live::ListeningSocket>> {
+        None
+    }
+
+    /// The process table.
+    fn processes(&self) -> Option<Vec<crate::live::ProcessInfo>> {
+        None
+    }
+
+    /// The SHA-256 (lower-case hex) of the executable a process runs, read
+    /// through `/proc/PID/exe` (so a replaced file cannot hide the binary).
+    fn executable_sha256(&self, _pid: u32) -> Option<String> {
+        None
+    }
+
+    /// The firewall ruleset: `None` when no firewall tool is installed;
+    /// `Some(Err)` when it could not be read (the message says why).
+    fn firewall(&self) -> Option<Result<crate::live::FirewallRuleset, String>> {
+        None
+    }
+
+    /// Space on the filesystem holding `path` (statvfs).
+    fn fs_usage(&self, _path: &std::path::Path) -> Option<crate::live::FsUsage> {
+        None
+    }
 }
 
 /// What a check reads through: the root, the configuration, the clock, and a
@@ -52,6 +125,9 @@ pub struct AuditContext<'a> {
     pub config: &'a Config,
     /// The clock (shadow dates are compared with it).
     pub clock: &'a dyn Clock,
+    /// The live host: `Some` only when the root is the live `/` and the
+    /// caller supplied a probe.
+    pub host: Option<&'a dyn HostProbe>,
     cache: RefCell<HashMap<TypeId, Rc<dyn Any>>>,
     warnings: RefCell<Vec<Diagnostic>>,
 }
@@ -63,9 +139,21 @@ impl<'a> AuditContext<'a> {
             root,
             config,
             clock,
+            host: None,
             cache: RefCell::new(HashMap::new()),
             warnings: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The same context with a live host probe (used only when the root is live).
+    pub fn with_host(mut self, host: Option<&'a dyn HostProbe>) -> Self {
+        self.host = host.filter(|_| self.root.is_live());
+        self
+    }
+
+    /// The live host probe, when the root is the live `/`.
+    pub fn live(&self) -> Option<&'a dyn HostProbe> {
+        self.host
     }
 
     /// The parsed input `T`, loaded on first use.
@@ -267,7 +355,7 @@ impl<'a> Auditor<'a> {
     /// Audits `root` with the given checks (id, function).
     pub fn run_checks(&self, root: &Root, checks: &[(&'static str, CheckFn)]) -> Report {
         let started = self.clock.now();
-        let ctx = AuditContext::new(root, self.config, self.clock);
+        let ctx = AuditContext::new(root, self.config, self.clock).with_host(self.host);
         let mut findings = Vec::new();
         let mut results = Vec::new();
         for info in CATALOGUE {

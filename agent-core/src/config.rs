@@ -78,6 +78,17 @@ pub struct Config {
     /// What is done when an event happens: ordered actions per event kind
     /// and severity, with retries (`[recovery]`, issue 5).
     pub recovery: crate::recovery::RecoveryPolicy,
+    /// Wanted kernel settings and modules that must not load (`[kernel]`,
+    /// KRN-01, KRN-02; issue 6).
+    pub kernel: crate::checks::kernel::KernelPolicy,
+    /// Boot, integrity, update, logging, backup and encryption expectations
+    /// (`[hardening]`, BOOT-01/02, INT-01, UPD-01, LOG-01, BAK-01, ENC-01).
+    pub hardening: crate::checks::system::HardeningPolicy,
+    /// What the device is expected to run, expose and carry SUID/SGID
+    /// (`[allow]`, NET-01, PRC-01, FS-01).
+    pub allow: crate::allow::AllowPolicy,
+    /// `dha monitor`: interval and storage thresholds (`[monitor]`).
+    pub monitor: crate::monitor::MonitorPolicy,
 }
 
 /// Password policy.
@@ -260,6 +271,9 @@ pub struct Limits {
     pub max_include_depth: u32,
     /// Most files one include directive may pull in. Default 256.
     pub max_included_files: u32,
+    /// Most entries the FS-01 tree walk examines (files, directories,
+    /// links); beyond it the walk stops with a warning. Default 2,000,000.
+    pub max_walk_entries: u64,
 }
 
 impl Default for Limits {
@@ -268,6 +282,7 @@ impl Default for Limits {
             max_file_bytes: 16 * 1024 * 1024,
             max_include_depth: 8,
             max_included_files: 256,
+            max_walk_entries: 2_000_000,
         }
     }
 }
@@ -560,6 +575,15 @@ impl Config {
             .validate()
             .map_err(|(field, message)| invalid(&field, message))?;
         self.recovery
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
+        self.kernel
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
+        self.allow
+            .validate()
+            .map_err(|(field, message)| invalid(&field, message))?;
+        self.monitor
             .validate()
             .map_err(|(field, message)| invalid(&field, message))?;
         Ok(())

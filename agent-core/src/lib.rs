@@ -24,6 +24,7 @@
     )
 )]
 
+pub mod allow;
 pub mod audit;
 pub mod boot;
 pub mod catalogue;
@@ -32,15 +33,19 @@ pub mod clock;
 pub mod config;
 pub mod durable;
 pub mod events;
+pub mod evidence;
 mod fault;
 pub mod finding;
 pub mod install;
 pub mod integrity;
+pub mod live;
+pub mod monitor;
 pub mod parse;
-mod process;
+pub mod process;
 pub mod recovery;
 pub mod report;
 pub mod root;
+pub mod sbom;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tuf;
@@ -50,6 +55,7 @@ pub use catalogue::{CATALOGUE, CheckInfo};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use durable::write_atomic;
+pub use evidence::{Answer, EvidenceReport};
 pub use finding::{Diagnostic, Evidence, Finding, References, Severity};
 pub use report::{CheckResult, CheckStatus, DeviceIdentity, Report, SeverityCounts};
 pub use root::{FileKind, FileMeta, ReadLimits, ResolvedDir, Root, RootError, TextFile};

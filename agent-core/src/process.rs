@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 /// How a child ended.
 #[derive(Debug)]
-pub(crate) enum Waited {
+pub enum Waited {
     /// It exited (or was ended by a signal) within the limit.
     Exited(ExitStatus),
     /// It was still running at the limit: killed and reaped.
@@ -28,7 +28,7 @@ pub(crate) enum Waited {
 }
 
 /// Waits for `child` for at most `timeout` (see the module documentation).
-pub(crate) fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Waited {
+pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Waited {
     let started = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {

@@ -60,9 +60,14 @@ pub const DHA_EVENT_EVENTLOG: u32 = 1 << 5;
 /// `hook.maintenance_set`): recorded in the event log, never dispatched to
 /// callbacks (no loops).
 pub const DHA_EVENT_HOOK: u32 = 1 << 6;
+/// Event mask bit of the `monitor.*` kinds (`dha monitor`:
+/// `monitor.socket_opened`, `monitor.socket_closed`,
+/// `monitor.process_unexpected`, `monitor.storage_high`,
+/// `monitor.storage_ok`).
+pub const DHA_EVENT_MONITOR: u32 = 1 << 7;
 /// Every event mask bit this version knows (the `DHA_EVENT_*` bits above,
 /// ORed).
-pub const DHA_EVENT_ALL: u32 = 0x7f;
+pub const DHA_EVENT_ALL: u32 = 0xff;
 
 /// The most callbacks one configuration may hold.
 pub const DHA_HOOKS_MAX: usize = 64;
@@ -497,6 +502,7 @@ const _: () = {
                 | DHA_EVENT_AUDIT
                 | DHA_EVENT_EVENTLOG
                 | DHA_EVENT_HOOK
+                | DHA_EVENT_MONITOR
     );
 };
 
@@ -512,6 +518,7 @@ pub(crate) fn mask_of(class: dha_core::events::EventClass) -> u32 {
         EventClass::Audit => DHA_EVENT_AUDIT,
         EventClass::EventLog => DHA_EVENT_EVENTLOG,
         EventClass::Hook => DHA_EVENT_HOOK,
+        EventClass::Monitor => DHA_EVENT_MONITOR,
         _ => 0,
     }
 }

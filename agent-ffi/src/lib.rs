@@ -43,12 +43,14 @@ mod boundary;
 pub mod config;
 mod error;
 pub mod eventlog;
+pub mod evidence;
 pub mod hooks;
 pub mod installer;
 pub mod integrity;
 pub mod logging;
 pub mod report;
 pub mod result;
+pub mod sbom;
 pub mod updater;
 pub mod version;
 
@@ -68,6 +70,7 @@ pub use eventlog::{
     dha_eventlog_free, dha_eventlog_head, dha_eventlog_keygen, dha_eventlog_open,
     dha_eventlog_truncate_and_record, dha_eventlog_verify,
 };
+pub use evidence::dha_evidence_to_json;
 pub use hooks::{
     DHA_EVENT_ALL, DHA_EVENT_AUDIT, DHA_EVENT_BOOT, DHA_EVENT_EVENTLOG, DHA_EVENT_HOOK,
     DHA_EVENT_INSTALL, DHA_EVENT_INTEGRITY, DHA_EVENT_UPDATE, DHA_HOOKS_MAX, dha_event_callback,
@@ -99,6 +102,7 @@ pub use report::{
     dha_severity,
 };
 pub use result::{dha_result, dha_result_message};
+pub use sbom::dha_sbom_to_json;
 pub use updater::{
     DHA_UPDATER_ARG_MAX, dha_target, dha_target_custom_json, dha_target_free, dha_target_hash,
     dha_target_length, dha_target_name, dha_updater, dha_updater_download_target, dha_updater_free,

@@ -15,6 +15,8 @@
 //! | 400–499 | integrity (baselines, seals, scans)       |
 //! | 500–599 | boot control (500–519), install (520–599) |
 //! | 600–699 | event log, events and hooks               |
+//! | 700–709 | SBOM (software bill of materials)         |
+//! | 710–719 | disclosure evidence (MDS2, IEC 62443-4-2) |
 
 use crate::boundary::{OutBuf, ffi_quiet, try_out};
 use crate::error::Error;
@@ -306,11 +308,28 @@ pub enum dha_result {
     /// `dha` command) holds the event log's lock and did not release it
     /// within 10 seconds; nothing was opened.
     DHA_ERR_EVENTLOG_BUSY = 611,
+
+    /// An SBOM failure of a kind this version of the header does not name
+    /// (a newer failure); the detail says what failed.
+    DHA_ERR_SBOM = 700,
+    /// The package database (`/var/lib/dpkg/status`) or the install journal
+    /// exists but cannot be read, or the journal is malformed; the detail
+    /// names the file. No SBOM is made rather than one that leaves software out.
+    DHA_ERR_SBOM_UNREADABLE = 701,
+    /// The package database is larger than a read limit (`[limits]
+    /// max_file_bytes`), so the SBOM would be incomplete; none is made.
+    DHA_ERR_SBOM_INCOMPLETE = 702,
+
+    /// No check could run against the root (every check was not applicable
+    /// or disabled): it holds no device, or a mistyped path was given. No
+    /// evidence is made rather than one answering "not applicable" for a
+    /// device that was never looked at.
+    DHA_ERR_EVIDENCE_NOTHING_AUDITED = 710,
 }
 
 /// Every result, in numeric order (for lookups and tests). Not exported:
 /// C learns the numbers from the header.
-const ALL: [dha_result; 86] = [
+const ALL: [dha_result; 90] = [
     // Keep in numeric order; a unit test checks it.
     dha_result::DHA_OK,
     dha_result::DHA_ERR_NULL_ARGUMENT,
@@ -398,6 +417,10 @@ const ALL: [dha_result; 86] = [
     dha_result::DHA_ERR_EVENTLOG_TORN_TAIL,
     dha_result::DHA_ERR_EVENT_UNKNOWN_KIND,
     dha_result::DHA_ERR_EVENTLOG_BUSY,
+    dha_result::DHA_ERR_SBOM,
+    dha_result::DHA_ERR_SBOM_UNREADABLE,
+    dha_result::DHA_ERR_SBOM_INCOMPLETE,
+    dha_result::DHA_ERR_EVIDENCE_NOTHING_AUDITED,
 ];
 
 impl dha_result {
@@ -607,6 +630,16 @@ impl dha_result {
             dha_result::DHA_ERR_EVENTLOG_TORN_TAIL => "the event log ends with a torn record",
             dha_result::DHA_ERR_EVENT_UNKNOWN_KIND => "unknown event kind",
             dha_result::DHA_ERR_EVENTLOG_BUSY => "the event log is in use by another writer",
+            dha_result::DHA_ERR_SBOM => "the SBOM could not be made",
+            dha_result::DHA_ERR_SBOM_UNREADABLE => {
+                "the package database or the install journal cannot be read; no SBOM was made"
+            }
+            dha_result::DHA_ERR_SBOM_INCOMPLETE => {
+                "the package database is larger than a read limit; no SBOM was made"
+            }
+            dha_result::DHA_ERR_EVIDENCE_NOTHING_AUDITED => {
+                "no check could run against the root; no evidence was made"
+            }
         }
     }
 }
@@ -670,7 +703,7 @@ mod tests {
     #[test]
     fn numbers_are_frozen() {
         // These numbers are the ABI: changing one breaks every integrator.
-        let frozen: [(dha_result, u32); 86] = [
+        let frozen: [(dha_result, u32); 90] = [
             (dha_result::DHA_OK, 0),
             (dha_result::DHA_ERR_NULL_ARGUMENT, 1),
             (dha_result::DHA_ERR_INVALID_UTF8, 2),
@@ -757,6 +790,10 @@ mod tests {
             (dha_result::DHA_ERR_EVENTLOG_TORN_TAIL, 609),
             (dha_result::DHA_ERR_EVENT_UNKNOWN_KIND, 610),
             (dha_result::DHA_ERR_EVENTLOG_BUSY, 611),
+            (dha_result::DHA_ERR_SBOM, 700),
+            (dha_result::DHA_ERR_SBOM_UNREADABLE, 701),
+            (dha_result::DHA_ERR_SBOM_INCOMPLETE, 702),
+            (dha_result::DHA_ERR_EVIDENCE_NOTHING_AUDITED, 710),
         ];
         for (r, n) in frozen {
             assert_eq!(r as u32, n, "{r:?}");

@@ -9,6 +9,7 @@ use dha_core::HostProbe;
 pub mod boot;
 mod clock;
 pub mod fsx;
+pub mod live;
 pub mod watch;
 
 pub use clock::{BootTimeMonotonic, system_stamps};
@@ -42,6 +43,58 @@ impl HostProbe for LinuxHost {
             .ok()
             .and_then(|h| h.into_string().ok())
             .filter(|h| !h.is_empty())
+    }
+
+    fn sysctl(&self, dotted: &str) -> Option<String> {
+        live::kernel::sysctl(dotted)
+    }
+
+    fn loaded_modules(&self) -> Option<Vec<String>> {
+        live::kernel::loaded_modules()
+    }
+
+    fn mounts(&self) -> Option<Vec<dha_core::live::Mount>> {
+        live::kernel::mounts()
+    }
+
+    fn kernel_cmdline(&self) -> Option<String> {
+        live::boot::kernel_cmdline()
+    }
+
+    fn secure_boot(&self) -> Option<bool> {
+        live::boot::secure_boot()
+    }
+
+    fn ima_measurements(&self) -> Option<u64> {
+        live::boot::ima_measurements()
+    }
+
+    fn evm_mode(&self) -> Option<u32> {
+        live::boot::evm_mode()
+    }
+
+    fn dm_devices(&self) -> Option<Vec<dha_core::live::DmDevice>> {
+        live::boot::dm_devices()
+    }
+
+    fn listening_sockets(&self) -> Option<Vec<dha_core::live::ListeningSocket>> {
+        live::net::listening_sockets()
+    }
+
+    fn processes(&self) -> Option<Vec<dha_core::live::ProcessInfo>> {
+        live::net::processes()
+    }
+
+    fn executable_sha256(&self, pid: u32) -> Option<String> {
+        live::net::executable_sha256(pid)
+    }
+
+    fn firewall(&self) -> Option<Result<dha_core::live::FirewallRuleset, String>> {
+        live::net::firewall()
+    }
+
+    fn fs_usage(&self, path: &std::path::Path) -> Option<dha_core::live::FsUsage> {
+        live::net::fs_usage(path)
     }
 }
 

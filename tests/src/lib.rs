@@ -156,8 +156,10 @@ fn apply_meta(meta: &Path, root: &Path) {
                     fs::create_dir_all(path.parent().unwrap()).unwrap();
                     fs::write(&path, "").unwrap();
                 }
-                fs::set_permissions(&path, fs::Permissions::from_mode(num(2, 8))).unwrap();
+                // chown(2) clears the SUID/SGID bits of a file (root too,
+                // since Linux 2.2.13): owner first, then the mode.
                 chown(&path, num(3, 10), num(4, 10));
+                fs::set_permissions(&path, fs::Permissions::from_mode(num(2, 8))).unwrap();
             }
             "dir" => {
                 fs::create_dir_all(&path).unwrap();

@@ -21,15 +21,17 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// Every C program of `tests/c/`, each run by one test below.
-const PROGRAMS: [&str; 11] = [
+const PROGRAMS: [&str; 13] = [
     "api_contract",
     "audit",
     "boot",
     "eventlog",
+    "evidence",
     "hooks",
     "installer",
     "integrity",
     "log_callback",
+    "sbom",
     "threads",
     "updater",
     "updater_config",
@@ -592,6 +594,71 @@ fn installer_from_c() {
     let floor: serde_json::Value =
         serde_json::from_slice(&std::fs::read(work.join("install.floor")).unwrap()).unwrap();
     assert_eq!(floor["release_counter"], 5, "the floor was raised");
+}
+
+#[test]
+fn evidence_from_c() {
+    // tests/c/evidence.c: size query, a buffer one byte short, the JSON with
+    // and without a configuration, nothing audited, NULL and bad arguments.
+    let exe = compile("evidence");
+    let fx = materialise("weak-accounts");
+    let json_dir = tempfile::tempdir().unwrap();
+    let json_path = json_dir.path().join("evidence-from-c.json");
+    let all_off: String = dha_core::CATALOGUE
+        .iter()
+        .map(|c| format!("[checks.{}]\nenabled = false\n", c.id))
+        .collect();
+    let out = run(&exe, &[fx.path(), &json_path, Path::new(&all_off)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok evidence"));
+    // The same answers as the evidence made in Rust from the same audit.
+    let from_c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let root = Root::open(fx.path()).unwrap();
+    let report = Auditor::new(&Config::default(), &SystemClock).run(&root);
+    let rust = dha_core::EvidenceReport::from_report(&report);
+    let answers = |v: &serde_json::Value, list: &str| -> Vec<(String, String)> {
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["id"].to_string(), e["answer"].to_string()))
+            .collect()
+    };
+    let rust: serde_json::Value = serde_json::from_str(&rust.to_json()).unwrap();
+    assert_eq!(answers(&from_c, "mds2"), answers(&rust, "mds2"));
+    assert_eq!(answers(&from_c, "iec62443"), answers(&rust, "iec62443"));
+    assert_eq!(from_c["summary"]["findings"], rust["summary"]["findings"]);
+}
+
+#[test]
+fn sbom_from_c() {
+    let exe = compile("sbom");
+    let fx = materialise("hardened");
+    // The hardened root with an install journal that is not one.
+    let broken = materialise("hardened");
+    let dha_dir = broken.path().join("var/lib/dha");
+    std::fs::create_dir_all(&dha_dir).unwrap();
+    std::fs::write(
+        dha_dir.join("install.journal"),
+        "{\"schema_version\": 1, \"slots\": 7}",
+    )
+    .unwrap();
+    let json_dir = tempfile::tempdir().unwrap();
+    let json_path = json_dir.path().join("sbom-from-c.json");
+    let out = run(&exe, &[fx.path(), broken.path(), &json_path]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok sbom"));
+    // The same components as the SBOM made in Rust.
+    let from_c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let root = Root::open(fx.path()).unwrap();
+    let rust = dha_core::sbom::build(&root, &Config::default(), &SystemClock, None).unwrap();
+    let rust: serde_json::Value = serde_json::from_str(&rust.to_json()).unwrap();
+    assert_eq!(from_c["specVersion"], "1.5");
+    assert_eq!(from_c["components"], rust["components"]);
+    assert_eq!(
+        from_c["metadata"]["component"],
+        rust["metadata"]["component"]
+    );
 }
 
 #[test]

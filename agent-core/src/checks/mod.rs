@@ -4,10 +4,15 @@
 use crate::audit::CheckFn;
 
 pub mod accounts;
+pub mod fs;
+pub mod inventory;
+pub mod kernel;
+pub mod net;
 pub mod pam;
 pub mod session;
 pub mod ssh;
 pub mod sudo;
+pub mod system;
 
 /// Every implemented check, by id. Order does not matter: reports follow the catalogue.
 pub const REGISTRY: &[(&str, CheckFn)] = &[
@@ -29,6 +34,19 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("SES-01", session::ses01_graphical_lock),
     ("SES-02", session::ses02_idle_timeouts),
     ("SSH-01", ssh::ssh01_sshd),
+    ("KRN-01", kernel::krn01_sysctl),
+    ("KRN-02", kernel::krn02_modules),
+    ("FS-01", fs::fs01_permissions),
+    ("BOOT-01", system::boot01_bootloader),
+    ("BOOT-02", system::boot02_verified_boot),
+    ("NET-01", net::net01_sockets),
+    ("PRC-01", net::prc01_processes),
+    ("INT-01", system::int01_integrity),
+    ("UPD-01", system::upd01_update_trust),
+    ("SBOM-01", inventory::sbom01_inventory),
+    ("LOG-01", system::log01_audit_logging),
+    ("BAK-01", system::bak01_recovery_slot),
+    ("ENC-01", system::enc01_encryption),
 ];
 
 #[cfg(test)]

@@ -143,11 +143,30 @@ pub enum EventKind {
     /// boot counter keeps running down towards the fall-back).
     #[serde(rename = "boot.unhealthy")]
     BootUnhealthy,
+    /// `dha monitor`: a listening socket appeared (protocol, address, port,
+    /// owning processes in the payload).
+    #[serde(rename = "monitor.socket_opened")]
+    MonitorSocketOpened,
+    /// `dha monitor`: a listening socket went away.
+    #[serde(rename = "monitor.socket_closed")]
+    MonitorSocketClosed,
+    /// `dha monitor`: a process runs an executable that PRC-01 would report
+    /// (not on `[allow].processes`, deleted, temporary, writable).
+    #[serde(rename = "monitor.process_unexpected")]
+    MonitorProcessUnexpected,
+    /// `dha monitor`: a watched filesystem (the event log's, `/var/log`)
+    /// filled past `[monitor] threshold_percent` (IEC 62443-4-2 CR 2.9,
+    /// audit storage capacity: warn before it is exhausted).
+    #[serde(rename = "monitor.storage_high")]
+    MonitorStorageHigh,
+    /// `dha monitor`: a watched filesystem is back under the threshold.
+    #[serde(rename = "monitor.storage_ok")]
+    MonitorStorageOk,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::UpdateRejected,
         EventKind::UpdateInstalled,
         EventKind::InstallFailed,
@@ -161,6 +180,11 @@ impl EventKind {
         EventKind::HookOutcome,
         EventKind::MaintenanceFlagSet,
         EventKind::BootUnhealthy,
+        EventKind::MonitorSocketOpened,
+        EventKind::MonitorSocketClosed,
+        EventKind::MonitorProcessUnexpected,
+        EventKind::MonitorStorageHigh,
+        EventKind::MonitorStorageOk,
     ];
 
     /// The stable dotted name (`integrity.change`).
@@ -179,6 +203,11 @@ impl EventKind {
             EventKind::HookOutcome => "hook.outcome",
             EventKind::MaintenanceFlagSet => "hook.maintenance_set",
             EventKind::BootUnhealthy => "boot.unhealthy",
+            EventKind::MonitorSocketOpened => "monitor.socket_opened",
+            EventKind::MonitorSocketClosed => "monitor.socket_closed",
+            EventKind::MonitorProcessUnexpected => "monitor.process_unexpected",
+            EventKind::MonitorStorageHigh => "monitor.storage_high",
+            EventKind::MonitorStorageOk => "monitor.storage_ok",
         }
     }
 
@@ -195,6 +224,11 @@ impl EventKind {
             EventKind::AuditRegression => EventClass::Audit,
             EventKind::EventLogTampered => EventClass::EventLog,
             EventKind::HookOutcome | EventKind::MaintenanceFlagSet => EventClass::Hook,
+            EventKind::MonitorSocketOpened
+            | EventKind::MonitorSocketClosed
+            | EventKind::MonitorProcessUnexpected
+            | EventKind::MonitorStorageHigh
+            | EventKind::MonitorStorageOk => EventClass::Monitor,
         }
     }
 }
@@ -235,11 +269,13 @@ pub enum EventClass {
     EventLog,
     /// `hook.*` (recovery actions and their outcomes): bit 6.
     Hook,
+    /// `monitor.*` (`dha monitor`: sockets, processes, storage): bit 7.
+    Monitor,
 }
 
 impl EventClass {
     /// Every class, in bit order.
-    pub const ALL: [EventClass; 7] = [
+    pub const ALL: [EventClass; 8] = [
         EventClass::Update,
         EventClass::Install,
         EventClass::Boot,
@@ -247,6 +283,7 @@ impl EventClass {
         EventClass::Audit,
         EventClass::EventLog,
         EventClass::Hook,
+        EventClass::Monitor,
     ];
 
     /// The class's name: the part of its kinds' names before the dot
@@ -261,6 +298,7 @@ impl EventClass {
             EventClass::Audit => "audit",
             EventClass::EventLog => "eventlog",
             EventClass::Hook => "hook",
+            EventClass::Monitor => "monitor",
         }
     }
 
@@ -279,6 +317,7 @@ impl EventClass {
             EventClass::Audit => 1 << 4,
             EventClass::EventLog => 1 << 5,
             EventClass::Hook => 1 << 6,
+            EventClass::Monitor => 1 << 7,
         }
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod attrs;
 pub mod baseline;
+pub mod checked;
 pub mod diff;
 pub mod error;
 pub mod fsx;
@@ -28,6 +29,7 @@ pub mod store;
 
 pub use attrs::{Attr, AttrSet};
 pub use baseline::{Baseline, read_baseline, write_baseline};
+pub use checked::CheckRecord;
 pub use diff::{
     AttrChange, Change, ChangeKind, diff, diff_paths, diff_paths_records, diff_records,
 };

@@ -15,6 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::clock::Clock;
 use crate::integrity::baseline::{Baseline, read_baseline, write_baseline};
+use crate::integrity::checked::CheckRecord;
 use crate::integrity::diff::{Change, ChangeKind, diff};
 use crate::integrity::error::IntegrityError;
 use crate::integrity::fsx::FsExtras;
@@ -249,6 +250,20 @@ pub fn check_verified(
         changes,
         problems_of(&outcome),
     );
+    // The record an audit reads (INT-01 "was checked"); best effort: a
+    // read-only baseline directory does not fail the check.
+    let record = CheckRecord::new(
+        ctx.clock.now(),
+        report.mode.name(),
+        report.changes.len(),
+        key_id,
+    );
+    if let Err(e) = record.write_beside(baseline_path) {
+        log::warn!(
+            "{}: cannot record this check: {e}",
+            crate::integrity::checked::record_path(baseline_path).display()
+        );
+    }
     Ok(CheckOutcome {
         report,
         baseline,

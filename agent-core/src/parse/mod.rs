@@ -2,12 +2,17 @@
 //! reports malformed input as a [`crate::Diagnostic`] naming file, line and field.
 
 pub mod accounts;
+pub mod apt_sources;
+pub mod auditd;
 pub mod console;
+pub mod crypttab;
 pub mod dconf;
 pub mod dpkg_status;
+pub mod fstab;
 pub mod gvariant;
 pub mod keyfile;
 pub mod logindefs;
+pub mod modprobe;
 pub mod pam;
 pub mod pamconf;
 pub mod proc_net;

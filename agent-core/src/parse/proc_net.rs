@@ -32,8 +32,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::finding::Diagnostic;
 use crate::root::TextFile;
 
-/// Which table a socket came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Which table a socket came from (serialised as `tcp`, `tcp6`, `udp`, `udp6`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// `/proc/net/tcp` (IPv4 TCP).
     Tcp,

@@ -29,6 +29,7 @@ fn masks_are_the_event_class_bits() {
         EventClass::Audit,
         EventClass::EventLog,
         EventClass::Hook,
+        EventClass::Monitor,
     ];
     let all = classes.iter().fold(0, |m, c| m | c.bit());
     assert_eq!(all, DHA_EVENT_ALL);
@@ -301,7 +302,7 @@ fn registration_arguments_are_checked() {
             dha_result::DHA_ERR_INVALID_ARGUMENT
         );
         assert_eq!(
-            dha_hooks_register(config, 1 << 7, Some(on_event), ud),
+            dha_hooks_register(config, DHA_EVENT_ALL + 1, Some(on_event), ud),
             dha_result::DHA_ERR_INVALID_ARGUMENT
         );
         for _ in 0..DHA_HOOKS_MAX {
