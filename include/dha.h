@@ -1621,7 +1621,8 @@ dha_result dha_eventlog_verify(const char *log_path,
  * NULL with `len > 0`), `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT`
  * (path too long), `DHA_ERR_ROOT_NOT_FOUND`, `DHA_ERR_ROOT_NOT_A_DIRECTORY`,
  * `DHA_ERR_ROOT_PERMISSION_DENIED`, `DHA_ERR_IO`,
- * `DHA_ERR_EVIDENCE_NOTHING_AUDITED` (no check could run against the root),
+ * `DHA_ERR_EVIDENCE_NOTHING_AUDITED` (no check could run against the root,
+ * or it holds neither `/etc/passwd` nor an os-release),
  * `DHA_ERR_INSUFFICIENT_SIZE`. Unreadable or malformed files inside the
  * root are not errors: they are counted in the evidence's
  * `summary.warnings`.

@@ -11,7 +11,6 @@
 //! error, an unreadable root or configuration, no check could run against
 //! the root, or the output could not be written.
 
-use crate::outcome::Verdict;
 use crate::term;
 use clap::{Args, ValueEnum};
 use dha_core::{Auditor, Config, EvidenceReport, Root, SystemClock};
@@ -107,20 +106,16 @@ pub fn run(args: &EvidenceArgs, quiet: bool) -> u8 {
              audited; the evidence counts them under warnings"
         );
     }
-    let clock = SystemClock;
-    let auditor = Auditor::new(&config, &clock);
-    let auditor = if root.is_live() {
-        auditor.with_host(&host)
-    } else {
-        auditor
-    };
-    let report = auditor.run(&root);
+    // The live probe is used only when the root is the live `/`.
+    let report = Auditor::new(&config, &SystemClock)
+        .with_host(&host)
+        .run(&root);
     // The same rule as `dha audit`: evidence of a directory that holds no
     // device (a mistyped image path) would answer "not applicable" everywhere.
-    if Verdict::of(&report, None) == Verdict::NothingAudited {
+    if !report.audited_a_device() {
         return fail(&format!(
-            "no check could run against {}: every check was not applicable or disabled; \
-             is it a device's root directory?",
+            "nothing audited at {}: no check could run there, or it holds neither an account \
+             database (/etc/passwd) nor an os-release; is it a device's root directory?",
             root.dir().display()
         ));
     }

@@ -220,9 +220,9 @@ impl fmt::Display for CliError {
             CliError::Root(e) => write!(f, "cannot audit: {e}"),
             CliError::NothingAudited(root) => write!(
                 f,
-                "no check could run against {root}: no account database (/etc/passwd) and no \
-                 os-release were found, or every check was not applicable or disabled (the \
-                 report says why); is it a device's root directory?"
+                "nothing audited at {root}: no check could run there, or it holds neither an \
+                 account database (/etc/passwd) nor an os-release (the report says why); is \
+                 it a device's root directory?"
             ),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
         }
@@ -313,12 +313,8 @@ fn audit(cli: &Cli, args: &AuditArgs, layout: table::Layout) -> Result<u8, CliEr
     }
     log::info!("auditing {}", root.dir().display());
     let clock = SystemClock;
-    let auditor = Auditor::new(&config, &clock);
-    let auditor = if root.is_live() {
-        auditor.with_host(&host)
-    } else {
-        auditor
-    };
+    // The live probe is used only when the root is the live `/`.
+    let auditor = Auditor::new(&config, &clock).with_host(&host);
     let started = std::time::Instant::now();
     let report: Report = auditor.run(&root);
     log::info!(

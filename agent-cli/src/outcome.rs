@@ -1,6 +1,6 @@
 //! What an audit means for the exit status (`--fail-on`).
 
-use dha_core::{CheckStatus, Report, Severity};
+use dha_core::{Report, Severity};
 
 /// The exit status when no finding reaches `--fail-on`.
 pub const EXIT_PASS: u8 = 0;
@@ -65,18 +65,7 @@ pub enum Verdict {
 impl Verdict {
     /// The verdict of `report` against `threshold` (`None`: findings never fail).
     pub fn of(report: &Report, threshold: Option<Severity>) -> Verdict {
-        let ran =
-            |c: &&dha_core::CheckResult| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail);
-        // Some checks judge an absent file by the built-in default (KRN-01
-        // judges a root without sysctl.d by the kernel's defaults), so they
-        // run against any directory. A device's root is known by its
-        // accounts (/etc/passwd, read by the user-management checks) or its
-        // os-release(5).
-        let device = !report.device.os_release.is_empty()
-            || report.checks.iter().filter(ran).any(|c| {
-                dha_core::catalogue::lookup(&c.id).is_some_and(|i| i.area == "user-management")
-            });
-        if !device || !report.checks.iter().any(|c| ran(&c)) {
+        if !report.audited_a_device() {
             return Verdict::NothingAudited;
         }
         let failing = threshold.map_or(0, |t| {
@@ -102,7 +91,7 @@ impl Verdict {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use dha_core::{CheckResult, Evidence, Finding, References};
+    use dha_core::{CheckResult, CheckStatus, Evidence, Finding, References};
 
     pub(crate) fn finding(id: &str, severity: Severity) -> Finding {
         Finding {

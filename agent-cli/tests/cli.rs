@@ -222,7 +222,7 @@ fn a_root_where_no_check_applies_exits_2_after_reporting_why() {
     assert_exit(&o, 2);
     assert!(stdout(&o).contains("NOT APPLICABLE"), "{}", stdout(&o));
     assert!(
-        stderr(&o).contains("no check could run against"),
+        stderr(&o).contains("no check could run there"),
         "{}",
         stderr(&o)
     );

@@ -137,6 +137,22 @@ impl Report {
         self.findings.iter().map(|f| f.severity).max()
     }
 
+    /// True when the audited root held a device: its accounts (`/etc/passwd`,
+    /// read by the user-management checks) or an os-release(5) were found,
+    /// and at least one check ran. Some checks judge an absent file by the
+    /// built-in default (KRN-01 judges a root without sysctl.d by the
+    /// kernel's defaults) and so run against any directory: without this
+    /// rule a mistyped or empty image path would pass a gate, or give
+    /// evidence of nothing.
+    pub fn audited_a_device(&self) -> bool {
+        let ran = |c: &&CheckResult| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail);
+        let device = !self.device.os_release.is_empty()
+            || self.checks.iter().filter(ran).any(|c| {
+                crate::catalogue::lookup(&c.id).is_some_and(|i| i.area == "user-management")
+            });
+        device && self.checks.iter().any(|c| ran(&c))
+    }
+
     /// The checks that did not apply, with their reasons.
     pub fn not_applicable(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks

@@ -7,7 +7,7 @@ use crate::config::dha_config;
 use crate::error::Error;
 use crate::report::DHA_ROOT_PATH_MAX;
 use crate::result::dha_result;
-use dha_core::{Auditor, CheckStatus, Config, EvidenceReport, Root, SystemClock};
+use dha_core::{Auditor, Config, EvidenceReport, Root, SystemClock};
 use std::ffi::c_char;
 
 /// Audits the root directory `root` (as `dha_audit_run` does) and copies
@@ -44,7 +44,8 @@ use std::ffi::c_char;
 /// NULL with `len > 0`), `DHA_ERR_INVALID_UTF8`, `DHA_ERR_INVALID_ARGUMENT`
 /// (path too long), `DHA_ERR_ROOT_NOT_FOUND`, `DHA_ERR_ROOT_NOT_A_DIRECTORY`,
 /// `DHA_ERR_ROOT_PERMISSION_DENIED`, `DHA_ERR_IO`,
-/// `DHA_ERR_EVIDENCE_NOTHING_AUDITED` (no check could run against the root),
+/// `DHA_ERR_EVIDENCE_NOTHING_AUDITED` (no check could run against the root,
+/// or it holds neither `/etc/passwd` nor an os-release),
 /// `DHA_ERR_INSUFFICIENT_SIZE`. Unreadable or malformed files inside the
 /// root are not errors: they are counted in the evidence's
 /// `summary.warnings`.
@@ -81,21 +82,15 @@ pub unsafe extern "C" fn dha_evidence_to_json(
         let out_needed = try_out!(out_needed);
         let root = Root::with_limits(root, config.read_limits())?;
         let auditor = Auditor::new(config, &SystemClock);
-        let report = if root.is_live() {
-            auditor.with_host(&dha_linux::LinuxHost).run(&root)
-        } else {
-            auditor.run(&root)
-        };
-        let ran = report
-            .checks
-            .iter()
-            .any(|c| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail));
-        if !ran {
+        // The live probe is used only when the root is the live `/`.
+        let report = auditor.with_host(&dha_linux::LinuxHost).run(&root);
+        if !report.audited_a_device() {
             return Err(Error::new(
                 dha_result::DHA_ERR_EVIDENCE_NOTHING_AUDITED,
                 format!(
-                    "no check could run against {}: every check was not applicable or \
-                     disabled; is it a device's root directory?",
+                    "nothing audited at {}: no check could run there, or it holds neither an \
+                     account database (/etc/passwd) nor an os-release; is it a device's \
+                     root directory?",
                     report.root
                 ),
             ));

@@ -159,11 +159,8 @@ pub unsafe extern "C" fn dha_audit_run(
         let out = try_out!(out);
         let root = Root::with_limits(root_path, config.read_limits())?;
         let auditor = Auditor::new(config, &SystemClock);
-        let report = if root.is_live() {
-            auditor.with_host(&dha_linux::LinuxHost).run(&root)
-        } else {
-            auditor.run(&root)
-        };
+        // The live probe is used only when the root is the live `/`.
+        let report = auditor.with_host(&dha_linux::LinuxHost).run(&root);
         log::info!(
             "audit of {} finished: {} findings, {} warnings",
             report.root,
