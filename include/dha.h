@@ -1606,8 +1606,33 @@ dha_result dha_eventlog_verify(const char *log_path,
  * UTF-8 path of at most `DHA_ROOT_PATH_MAX` bytes: `"/"` audits the running
  * system (with its live host facts), any other directory an extracted
  * device image whose own `/` it is. Nothing is written under it. Every call
- * audits again: it blocks the calling thread (reading a few hundred small
- * files) and may run on several threads at once.
+ * audits again, a full audit: it blocks the calling thread for as long as
+ * the audit takes and may run on several threads at once. That is more
+ * than a few small files: FS-01 walks every local file of the root (up to
+ * `[limits] max_walk_entries`, 2,000,000 by default; for world-writable and
+ * SUID/SGID files), INT-01 hashes up to `[hardening] dpkg_verify_max_files`
+ * package files (5000 by default) against their dpkg digests, and BAK-01
+ * reads good image slots back (up to `[hardening] slot_verify_max_bytes`
+ * each, 1 GiB by default). The README measures about 1.8 s on a live `/`
+ * of 560,000 files, 1.6 s of it the walk; an image root costs the same
+ * walk. Call it from a worker thread, not from a UI or real-time thread.
+ *
+ * On `"/"` the live facts also come from `/proc`, `/sys` and, for NET-01,
+ * the firewall ruleset: when an `nft` program is installed, the call starts
+ * it as a child process of the integrator's process (`nft -j list ruleset`,
+ * stdin from /dev/null, its output read through pipes by two short-lived
+ * threads) and waits for it by polling `waitpid` on its pid with `WNOHANG`,
+ * for at most 10 s; at the limit the child is killed (`SIGKILL`) and
+ * reaped. dha installs no signal handler. If the host reaps children
+ * itself (a `SIGCHLD` handler calling `waitpid(-1, …)`, or `SIGCHLD` set to
+ * `SIG_IGN` / `SA_NOCLDWAIT`), it can take nft's exit status first: dha's
+ * wait then fails (`ECHILD`), the ruleset counts as unreadable (a low
+ * NET-01 finding "the firewall ruleset could not be read" instead of the
+ * firewall's verdict), and dha's kill of the already-reaped pid could, if
+ * that pid was reused meanwhile, reach an unrelated process (any process,
+ * when the host runs as root). A host that reaps all its children should
+ * reap by pid, or call this on an image root, or run the audit in a helper
+ * process (the `dha evidence` program).
  *
  * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
  * the size of buffer needed, NUL included; when `len` is smaller nothing of
@@ -2615,8 +2640,10 @@ dha_result dha_result_message(uint32_t code, char *buf, size_t len, size_t *out_
  * device image whose own `/` it is. Nothing is written under it. The
  * document is made again by every call (its `metadata.timestamp` is the
  * time of the call), reading the package database (up to `[limits]
- * max_file_bytes`, 16 MiB by default); it blocks the calling thread and may
- * run on several threads at once.
+ * max_file_bytes`, 16 MiB by default), the install journal, os-release and
+ * the host name; it blocks the calling thread and may run on several
+ * threads at once. Unlike `dha_evidence_to_json` it does not audit: it walks
+ * no filesystem, hashes no file and starts no child process.
  *
  * Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
  * the size of buffer needed, NUL included; when `len` is smaller nothing of

@@ -8,6 +8,14 @@
 //! the recovery policy of `[recovery]` ([`crate::record`]; without
 //! `--config` nothing is recorded, as for every other command).
 //!
+//! Events are recorded before they are printed, and neither step loses
+//! them: standard output that cannot be written (closed pipe, EPIPE) is one
+//! warning on standard error and the monitor goes on recording; events the
+//! event log cannot take (another writer holds it, a full disk) are kept,
+//! at most [`MAX_PENDING`] (the oldest dropped first, counted in a
+//! warning), and retried at the next look ([`record::record_retrying`]) and
+//! once more when the monitor stops.
+//!
 //! SIGINT and SIGTERM set a flag (`signal-hook`) that the loop reads every
 //! 100 ms, so the program ends within about a second (a tick in progress is
 //! finished first), with exit status 0.
@@ -18,6 +26,7 @@ use clap::Args;
 use dha_core::Config;
 use dha_core::monitor::{BaselineSummary, Monitor, event_line};
 use dha_linux::LinuxHost;
+use std::collections::VecDeque;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +37,9 @@ use std::time::{Duration, Instant};
 const EXIT_OK: u8 = 0;
 /// Exit status: usage, configuration or output error.
 const EXIT_ERROR: u8 = 2;
+
+/// The most events kept for a retry when the event log cannot take them.
+pub const MAX_PENDING: usize = 1024;
 
 /// How often the loop looks at the stop flag while it waits.
 const SLICE: Duration = Duration::from_millis(100);
@@ -46,9 +58,13 @@ and recovering (monitor.storage_ok). What is already there at the start is the b
 is summarised, not reported as new. Run it as root: other users' sockets and processes are
 otherwise not all visible.
 
+Events are recorded before they are printed. When the event log is busy or cannot be written,
+they are kept (at most 1,024, the oldest dropped first) and retried at the next look; when
+standard output is closed the monitor warns once on standard error and goes on recording.
+
 Exit status:
   0  stopped by SIGINT or SIGTERM (or --once done)
-  2  usage error, unreadable configuration, or standard output closed";
+  2  usage error or unreadable configuration";
 
 /// `dha monitor` arguments.
 #[derive(Debug, Args)]
@@ -98,9 +114,16 @@ fn monitor(args: &MonitorArgs) -> Result<(), String> {
         log::warn!("not running as root: other users' sockets and processes may not all be seen");
     }
     let mut monitor = Monitor::new(&config, &host);
+    let mut pending: VecDeque<record::Pending> = VecDeque::new();
+    let mut stdout_failed = false;
     loop {
         let started = Instant::now();
         let tick = monitor.tick();
+        if args.config.is_some() {
+            pending.extend(tick.events.iter().cloned().map(record::Pending::new));
+            bound_pending(&mut pending);
+            pending = record::record_retrying(&config, pending.drain(..).collect()).into();
+        }
         let mut lines: Vec<String> = Vec::new();
         if let Some(b) = &tick.baseline {
             lines.push(baseline_line(b, interval, args.once));
@@ -110,17 +133,49 @@ fn monitor(args: &MonitorArgs) -> Result<(), String> {
                 .iter()
                 .map(|e| term::clean(&event_line(e)).into_owned()),
         );
-        if !lines.is_empty() {
-            write_stdout(&(lines.join("\n") + "\n"))?;
-        }
-        if args.config.is_some() {
-            record::record(&config, tick.events);
+        if !lines.is_empty() && !stdout_failed {
+            if let Err(e) = write_stdout(&(lines.join("\n") + "\n")) {
+                // Once: the events are still recorded.
+                stdout_failed = true;
+                warn(&format!(
+                    "{e}; events are still recorded, no longer printed"
+                ));
+            }
         }
         log::debug!("tick in {} ms", started.elapsed().as_millis());
         if args.once || !wait(interval.saturating_sub(started.elapsed()), &stop) {
+            if !pending.is_empty() {
+                let left = record::record_retrying(&config, pending.drain(..).collect());
+                if !left.is_empty() {
+                    warn(&format!(
+                        "{} event(s) could not be recorded before the monitor stopped",
+                        left.len()
+                    ));
+                }
+            }
             return Ok(());
         }
     }
+}
+
+/// Drops the oldest events beyond [`MAX_PENDING`], with a warning.
+fn bound_pending(pending: &mut VecDeque<record::Pending>) {
+    let excess = pending.len().saturating_sub(MAX_PENDING);
+    if excess > 0 {
+        pending.drain(..excess);
+        warn(&format!(
+            "{excess} event(s) dropped: the event log could not take them and at most \
+             {MAX_PENDING} are kept for a retry (the oldest are dropped first)"
+        ));
+    }
+}
+
+fn warn(message: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "dha: warning: monitor: {}",
+        term::clean(&message.replace(['\n', '\r'], " "))
+    );
 }
 
 /// Sleeps `d` in slices; false when the stop flag was set.

@@ -68,14 +68,116 @@ pub fn record_configured(config: Option<&Path>, events: Vec<Event>) {
 pub fn dispatch_each(
     config: &Config,
     events: Vec<Event>,
-    mut on_report: impl FnMut(&Event, &DispatchReport),
+    on_report: impl FnMut(&Event, &DispatchReport),
 ) {
     if events.is_empty() {
         return;
     }
     // The open log holds its writer lock (EventLog's own) until the events
     // are dispatched: one writer at a time.
-    let mut log = open_log(config, events.len());
+    let log = open_log(config, events.len());
+    dispatch_with(config, events, log, on_report);
+}
+
+/// An event that [`record_retrying`] could not record yet.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The event.
+    pub event: Event,
+    /// Its recovery actions already ran: only the log append is retried.
+    dispatched: bool,
+}
+
+impl Pending {
+    /// An event not yet recorded nor dispatched.
+    pub fn new(event: Event) -> Self {
+        Pending {
+            event,
+            dispatched: false,
+        }
+    }
+}
+
+/// [`record`] for a caller that keeps what could not be recorded and
+/// retries it later (`dha monitor`, each tick): when the event log exists
+/// but cannot be opened (another writer holds it past
+/// [`dha_core::events::LOCK_WAIT`], an I/O error, a full disk), nothing is
+/// dispatched and every event is returned; when an event was dispatched
+/// but its append to the log failed, it is returned marked so that only
+/// the append is retried (its recovery actions do not run twice). A log
+/// that was never created keeps nothing (as [`record`]). The returned
+/// events are in their original order.
+pub fn record_retrying(config: &Config, pending: Vec<Pending>) -> Vec<Pending> {
+    if pending.is_empty() {
+        return pending;
+    }
+    let count = pending.len();
+    let log = match open_log_checked(config, count) {
+        Ok(Some(log)) => log,
+        Ok(None) => {
+            let fresh: Vec<Event> = pending
+                .into_iter()
+                .filter(|p| !p.dispatched)
+                .map(|p| p.event)
+                .collect();
+            dispatch_with(config, fresh, None, |event, report| {
+                warn_failures(event.kind.name(), report);
+            });
+            return Vec::new();
+        }
+        Err(e) => {
+            warn(&format!(
+                "{count} event(s) not recorded yet (kept, retried at the next look): {e}"
+            ));
+            return pending;
+        }
+    };
+    let mut log = log;
+    let mut kept = Vec::new();
+    let mut fresh = Vec::new();
+    for p in pending {
+        if !p.dispatched {
+            fresh.push(p.event);
+        } else if let Err(e) = log.append_durable(&p.event) {
+            warn(&format!(
+                "event {}: the event log: {e} (kept, retried at the next look)",
+                p.event.kind.name()
+            ));
+            kept.push(p);
+        }
+    }
+    if !kept.is_empty() {
+        // The log failed: the fresh events wait too, in order.
+        kept.extend(fresh.into_iter().map(Pending::new));
+        return kept;
+    }
+    dispatch_with(config, fresh, Some(log), |event, report| {
+        if let Some(e) = &report.log_error {
+            warn(&format!(
+                "event {}: the event log: {e} (kept, retried at the next look)",
+                event.kind.name()
+            ));
+            kept.push(Pending {
+                event: event.clone(),
+                dispatched: true,
+            });
+        }
+        warn_failures_of_actions(event.kind.name(), report);
+    });
+    kept
+}
+
+/// Dispatches `events` through `[recovery]`, appending them to `log` when
+/// there is one.
+fn dispatch_with(
+    config: &Config,
+    events: Vec<Event>,
+    mut log: Option<EventLog>,
+    mut on_report: impl FnMut(&Event, &DispatchReport),
+) {
+    if events.is_empty() {
+        return;
+    }
     let boot = dha_linux::boot::from_config(&config.boot).ok();
     let restore = if has_restore(&config.recovery) {
         restore_source(config)
@@ -130,15 +232,24 @@ fn restore_source(config: &Config) -> Option<(KnownGoodStore, Baseline)> {
 
 /// The log of `[eventlog]`, or `None` with a warning.
 fn open_log(config: &Config, count: usize) -> Option<EventLog> {
+    open_log_checked(config, count)
+        .map_err(|e| warn(&format!("{count} event(s) not recorded: {e}")))
+        .ok()
+        .flatten()
+}
+
+/// The log of `[eventlog]`: `Ok(None)` when it was never created (a
+/// warning of the logger), `Err` when it exists but cannot be opened.
+fn open_log_checked(config: &Config, count: usize) -> Result<Option<EventLog>, String> {
     let p = &config.eventlog;
     if p.key.symlink_metadata().is_err() {
         // A device (or a test rig) that does not keep an event log: a
         // warning of the logger (`-v`), not on every run's standard error.
         log::warn!("{}", not_initialised(config, count));
-        return None;
+        return Ok(None);
     }
     match EventLog::open(&p.path, &p.key, dha_linux::system_stamps()) {
-        Ok(OpenOutcome::Ready { log, .. }) => Some(log),
+        Ok(OpenOutcome::Ready { log, .. }) => Ok(Some(log)),
         Ok(OpenOutcome::TornTail(torn)) => {
             let (offset, bytes) = (torn.offset(), torn.bytes());
             match torn.truncate_and_record() {
@@ -148,18 +259,12 @@ fn open_log(config: &Config, count: usize) -> Option<EventLog> {
                          recorded (eventlog.tampered)",
                         p.path.display()
                     ));
-                    Some(log)
+                    Ok(Some(log))
                 }
-                Err(e) => {
-                    warn(&format!("{count} event(s) not recorded: {e}"));
-                    None
-                }
+                Err(e) => Err(e.to_string()),
             }
         }
-        Err(e) => {
-            warn(&format!("{count} event(s) not recorded: {e}"));
-            None
-        }
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -177,6 +282,11 @@ fn warn_failures(kind: &str, report: &DispatchReport) {
     if let Some(e) = &report.log_error {
         warn(&format!("event {kind}: the event log: {e}"));
     }
+    warn_failures_of_actions(kind, report);
+}
+
+/// One warning per failed action.
+fn warn_failures_of_actions(kind: &str, report: &DispatchReport) {
     for o in report.outcomes.iter().filter(|o| o.last && !o.ok()) {
         warn(&format!(
             "event {kind}: recovery action {} failed after {} attempt(s): {}",

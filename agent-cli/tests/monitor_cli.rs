@@ -201,3 +201,147 @@ fn once_prints_the_baseline_and_exits_0_and_bad_settings_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("monitor.threshold_percent"));
 }
+
+/// A configuration with an initialised event log in `dir`; returns
+/// (config, initial key).
+fn logged_config(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let k0 = dir.join("k0.hex");
+    let cfg = dir.join("dha.toml");
+    fs::write(
+        &cfg,
+        format!(
+            "[eventlog]\npath = \"{}\"\nkey = \"{}\"\n\n[monitor]\nstorage = [\"{}\"]\n",
+            s(&dir.join("events.log")),
+            s(&dir.join("events.key")),
+            s(dir)
+        ),
+    )
+    .unwrap();
+    let out = dha(&["log", "keygen", s(&k0)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = dha(&["log", "init", "--key", s(&k0), "--config", s(&cfg)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    (cfg, k0)
+}
+
+/// The `kind` records of the log about `port` (read without the lock).
+fn recorded(cfg: &Path, kind: &str, port: u16) -> usize {
+    let out = dha(&["log", "show", "--config", s(cfg), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == kind && r["payload"]["port"] == port)
+        .count()
+}
+
+/// Polls until `kind` about `port` is in the log.
+fn wait_recorded(cfg: &Path, kind: &str, port: u16) {
+    let until = Instant::now() + DEADLINE;
+    while recorded(cfg, kind, port) == 0 {
+        assert!(Instant::now() < until, "no {kind} for {port} in the log");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// SIGTERM, then the exit status.
+fn stop(child: &mut Child) -> Option<i32> {
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let until = Instant::now() + DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(Instant::now() < until, "dha monitor did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn events_wait_for_a_busy_event_log_and_are_recorded_once_it_is_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, k0) = logged_config(dir.path());
+    // Another writer holds the log: EventLog's writer lock is flock(2) of
+    // the key file's name with `.lock` appended.
+    let lock_file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.path().join("events.key.lock"))
+        .unwrap();
+    let held =
+        nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
+    let stderr = dir.path().join("stderr.txt");
+    let child = Command::new(DHA)
+        .args(["monitor", "--interval", "1", "--config", s(&cfg)])
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut guard = Guard(child);
+    let rx = lines_of(&mut guard.0);
+    let mut seen = Vec::new();
+    wait_for(&rx, &mut seen, "baseline line", |l| {
+        l.starts_with("baseline: ")
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let endpoint = format!(" tcp 127.0.0.1:{port} ");
+    // Printed after the attempt to record it, which waited for the lock
+    // and gave up (LOCK_WAIT): the event is not in the log yet.
+    wait_for(&rx, &mut seen, "socket_opened event", |l| {
+        l.starts_with("monitor.socket_opened ") && l.contains(&endpoint)
+    });
+    assert_eq!(recorded(&cfg, "monitor.socket_opened", port), 0);
+    let warned = fs::read_to_string(&stderr).unwrap();
+    assert!(
+        warned.contains("not recorded yet (kept, retried at the next look)"),
+        "{warned}"
+    );
+    drop(held);
+    wait_recorded(&cfg, "monitor.socket_opened", port);
+    drop(listener);
+    wait_recorded(&cfg, "monitor.socket_closed", port);
+    assert_eq!(stop(&mut guard.0), Some(0));
+    assert_eq!(recorded(&cfg, "monitor.socket_opened", port), 1);
+    let out = dha(&["log", "verify", "--config", s(&cfg), "--key", s(&k0)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn a_closed_standard_output_is_one_warning_and_events_are_still_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _) = logged_config(dir.path());
+    let stderr = dir.path().join("stderr.txt");
+    let mut child = Command::new(DHA)
+        .args(["monitor", "--interval", "1", "--config", s(&cfg)])
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut guard = Guard(child);
+    let mut baseline = String::new();
+    reader.read_line(&mut baseline).unwrap();
+    assert!(baseline.starts_with("baseline: "), "{baseline}");
+    drop(reader); // the reading end is closed: writes fail with EPIPE
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    wait_recorded(&cfg, "monitor.socket_opened", port);
+    drop(listener);
+    wait_recorded(&cfg, "monitor.socket_closed", port);
+    assert_eq!(guard.0.try_wait().unwrap(), None, "dha monitor ended");
+    assert_eq!(stop(&mut guard.0), Some(0));
+    let warned = fs::read_to_string(&stderr).unwrap();
+    assert_eq!(
+        warned.matches("cannot write to standard output").count(),
+        1,
+        "{warned}"
+    );
+}

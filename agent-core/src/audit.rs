@@ -1,7 +1,7 @@
 //! Running checks against a root: the [`AuditContext`] they read through, and [`Auditor`].
 
 use crate::catalogue::{self, CATALOGUE, CheckInfo};
-use crate::clock::{Clock, rfc3339};
+use crate::clock::{Clock, rfc3339_millis};
 use crate::config::Config;
 use crate::finding::{Diagnostic, Evidence, Finding, Severity};
 use crate::report::{
@@ -406,8 +406,8 @@ impl<'a> Auditor<'a> {
             },
             device,
             root: root.dir().display().to_string(),
-            started: rfc3339(started),
-            finished: rfc3339(finished),
+            started: rfc3339_millis(started),
+            finished: rfc3339_millis(finished),
             counts: SeverityCounts::of(&findings),
             findings,
             checks: results,

@@ -54,9 +54,30 @@ pub fn rfc3339(t: SystemTime) -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// Formats a time as RFC 3339 in UTC with exactly three fraction digits
+/// (`2026-11-29T08:00:00.250Z`): every such string has the same length, so a
+/// report's size does not change with the digits of its timestamps (a C
+/// caller sizes its buffer with one call and fills it with the next).
+pub fn rfc3339_millis(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let whole = rfc3339(UNIX_EPOCH + Duration::from_secs(d.as_secs()));
+    match whole.strip_suffix('Z') {
+        Some(s) => format!("{s}.{:03}Z", d.subsec_millis()),
+        None => whole,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_millis_has_a_fixed_width() {
+        let at = |ns: u64| rfc3339_millis(UNIX_EPOCH + Duration::from_nanos(ns));
+        assert_eq!(at(1_700_000_000_000_000_000), "2023-11-14T22:13:20.000Z");
+        assert_eq!(at(1_700_000_000_250_000_000), "2023-11-14T22:13:20.250Z");
+        assert_eq!(at(1_700_000_000_999_999_999), "2023-11-14T22:13:20.999Z");
+    }
 
     #[test]
     fn days_since_epoch_counts_whole_days() {

@@ -84,14 +84,42 @@ pub struct DmDevice {
     pub name: String,
     /// The uuid (`CRYPT-LUKS2-…`, `CRYPT-VERITY-…`, `LVM-…`); empty when unset.
     pub uuid: String,
+    /// The kernel names of the block devices directly below it
+    /// (`/sys/block/dm-N/slaves/`: `sda3`, `dm-0`, …); empty when unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slaves: Vec<String>,
 }
 
+/// The dm uuid prefixes of the mappings that encrypt: cryptsetup names a
+/// mapping `CRYPT-<TYPE>-<uuid>-<name>` (lib/libdevmapper.c
+/// `dm_prepare_uuid`) with `<TYPE>` one of libcryptsetup.h's `CRYPT_LUKS1`,
+/// `CRYPT_LUKS2`, `CRYPT_PLAIN`, `CRYPT_LOOPAES`, `CRYPT_TCRYPT`,
+/// `CRYPT_BITLK`, `CRYPT_FVAULT2` (all dm-crypt targets). Not listed, as they
+/// do not encrypt: `CRYPT_VERITY` (dm-verity), `CRYPT_INTEGRITY`
+/// (standalone dm-integrity) and `CRYPT-SUBDEV-` (the dm-integrity or
+/// hw-opal helper device below a LUKS2 mapping).
+pub const CRYPT_UUID_PREFIXES: &[&str] = &[
+    "CRYPT-LUKS1-",
+    "CRYPT-LUKS2-",
+    "CRYPT-PLAIN-",
+    "CRYPT-LOOPAES-",
+    "CRYPT-TCRYPT-",
+    "CRYPT-BITLK-",
+    "CRYPT-FVAULT2-",
+];
+
 impl DmDevice {
-    /// True for a dm-crypt mapping (LUKS or plain), judged by the uuid prefix
-    /// cryptsetup gives it (`CRYPT-LUKS1-`, `CRYPT-LUKS2-`, `CRYPT-PLAIN-`, …),
-    /// excluding dm-verity (`CRYPT-VERITY-`).
+    /// True for a mapping that encrypts (dm-crypt under any of the
+    /// [`CRYPT_UUID_PREFIXES`]); dm-verity, dm-integrity and cryptsetup's
+    /// helper sub-devices are not.
     pub fn is_crypt(&self) -> bool {
-        self.uuid.starts_with("CRYPT-") && !self.is_verity()
+        CRYPT_UUID_PREFIXES.iter().any(|p| self.uuid.starts_with(p))
+    }
+
+    /// True for a plain dm-crypt mapping (`CRYPT-PLAIN-`), the kind a
+    /// random-key (ephemeral) swap or tmp volume uses.
+    pub fn is_plain_crypt(&self) -> bool {
+        self.uuid.starts_with("CRYPT-PLAIN-")
     }
 
     /// True for a dm-verity mapping (`CRYPT-VERITY-`, as veritysetup names it).
@@ -126,4 +154,42 @@ impl FsUsage {
 pub struct FirewallRuleset {
     /// The ruleset as libnftables JSON (libnftables-json(5)).
     pub nft_json: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dm(uuid: &str) -> DmDevice {
+        DmDevice {
+            kernel_name: "dm-0".into(),
+            name: "x".into(),
+            uuid: uuid.into(),
+            slaves: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_encrypting_cryptsetup_types_are_crypt() {
+        for t in [
+            "LUKS1", "LUKS2", "PLAIN", "LOOPAES", "TCRYPT", "BITLK", "FVAULT2",
+        ] {
+            let d = dm(&format!("CRYPT-{t}-0123abcd-x"));
+            assert!(d.is_crypt() && !d.is_verity(), "{t}");
+        }
+        for u in [
+            "CRYPT-INTEGRITY-0123-x",
+            "CRYPT-SUBDEV-0123-x_dif",
+            "CRYPT-VERITY-0123-x",
+            "CRYPT-",
+            "LVM-abc",
+            "",
+            "crypt-luks2-0123-x",
+        ] {
+            assert!(!dm(u).is_crypt(), "{u}");
+        }
+        assert!(dm("CRYPT-VERITY-0123-x").is_verity());
+        assert!(dm("CRYPT-PLAIN-x").is_plain_crypt());
+        assert!(!dm("CRYPT-LUKS2-x").is_plain_crypt());
+    }
 }

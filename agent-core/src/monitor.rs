@@ -4,10 +4,15 @@
 //!
 //! A [`Monitor`] reads the live host through a [`HostProbe`] at each
 //! [`Monitor::tick`] and compares with what it saw the tick before:
-//! - listening sockets, keyed by protocol, address and port: one
-//!   `monitor.socket_opened` per new socket (severity as NET-01 judges it
-//!   against `[allow].ports`: info when allowed or loopback-only inventory,
-//!   medium otherwise) and one `monitor.socket_closed` per socket gone;
+//! - listening sockets, keyed by protocol, address, port and the set of
+//!   their owners' executables: one `monitor.socket_opened` per new socket
+//!   (severity as NET-01 judges it against `[allow].ports`: info when
+//!   allowed or loopback-only inventory, medium otherwise) and one
+//!   `monitor.socket_closed` per socket gone. Another program taking over a
+//!   port between two ticks is therefore a `socket_closed` (the old owner)
+//!   and a `socket_opened` (the new one, judged anew). A socket whose
+//!   owners cannot be found in a tick (the process table raced) but whose
+//!   inode is unchanged keeps its previous owners;
 //! - processes PRC-01 would report (not on `[allow].processes`, deleted,
 //!   temporary, writable), keyed by executable: one
 //!   `monitor.process_unexpected` when such an executable starts running;
@@ -29,7 +34,7 @@
 use crate::Severity;
 use crate::allow::AllowPolicy;
 use crate::audit::HostProbe;
-use crate::checks::net::processes::{self, Unexpected};
+use crate::checks::net::processes::{self, ExeHashes, Unexpected};
 use crate::checks::net::sockets::{self, SocketVerdict};
 use crate::config::Config;
 use crate::events::{Event, EventKind, EventLogPolicy};
@@ -145,8 +150,10 @@ pub struct BaselineSummary {
     pub storage: Vec<(PathBuf, Option<u8>)>,
 }
 
-/// Identifies a listening socket between ticks.
-type SocketKey = (Protocol, IpAddr, u16);
+/// Identifies a listening socket between ticks: protocol, address, port
+/// and its owners' executables (sorted, without duplicates; `comm:NAME`
+/// for an owner whose executable could not be read).
+type SocketKey = (Protocol, IpAddr, u16, Vec<String>);
 
 /// Identifies an unexpected executable between ticks (path, deleted).
 type ExeKey = (String, bool);
@@ -167,6 +174,8 @@ pub struct Monitor<'a> {
     max_tracked: usize,
     storage: Vec<PathBuf>,
     state: Option<State>,
+    /// Hashes of pinned executables, kept across ticks by image identity.
+    hashes: ExeHashes,
 }
 
 impl<'a> Monitor<'a> {
@@ -180,6 +189,7 @@ impl<'a> Monitor<'a> {
             max_tracked: config.monitor.max_tracked.max(1),
             storage: config.monitor.storage_paths(&config.eventlog),
             state: None,
+            hashes: ExeHashes::new(),
         }
     }
 
@@ -198,7 +208,7 @@ impl<'a> Monitor<'a> {
         let sockets = self
             .probe
             .listening_sockets()
-            .map(|list| self.track_sockets(list));
+            .map(|list| self.track_sockets(list, state.sockets.as_ref()));
         let socket_count = sockets.as_ref().map(BTreeMap::len);
         if let Some(now) = sockets {
             if let (Some(before), false) = (&state.sockets, first) {
@@ -221,9 +231,11 @@ impl<'a> Monitor<'a> {
         let mut unexpected_count = 0;
         if let Some(procs) = procs {
             let probe = self.probe;
+            self.hashes.next_round();
             let list = processes::unexpected(
                 &procs,
                 &self.allow,
+                &mut self.hashes,
                 &|pid| probe.executable_sha256(pid),
                 |m| log::warn!("{m}"),
             );
@@ -288,12 +300,28 @@ impl<'a> Monitor<'a> {
         }
     }
 
-    /// The sockets keyed for comparison, at most `max_tracked`.
-    fn track_sockets(&self, list: Vec<ListeningSocket>) -> BTreeMap<SocketKey, ListeningSocket> {
+    /// The sockets keyed for comparison, at most `max_tracked`; `before`
+    /// gives the owners of a socket (same inode) whose owners are not
+    /// found this time.
+    fn track_sockets(
+        &self,
+        list: Vec<ListeningSocket>,
+        before: Option<&BTreeMap<SocketKey, ListeningSocket>>,
+    ) -> BTreeMap<SocketKey, ListeningSocket> {
         let total = list.len();
+        let previous: BTreeMap<(Protocol, IpAddr, u16, u64), &ListeningSocket> = before
+            .into_iter()
+            .flatten()
+            .map(|(_, s)| ((s.protocol, s.address, s.port, s.inode), s))
+            .collect();
         let mut map = BTreeMap::new();
-        for s in list {
-            let key = (s.protocol, s.address, s.port);
+        for mut s in list {
+            if s.owners.is_empty() {
+                if let Some(old) = previous.get(&(s.protocol, s.address, s.port, s.inode)) {
+                    s.owners.clone_from(&old.owners);
+                }
+            }
+            let key = (s.protocol, s.address, s.port, owner_exes(&s.owners));
             if map.len() < self.max_tracked || map.contains_key(&key) {
                 map.entry(key).or_insert(s);
             }
@@ -321,6 +349,21 @@ impl<'a> Monitor<'a> {
         };
         socket_event(EventKind::MonitorSocketOpened, severity, s).with("allow", allowed)
     }
+}
+
+/// The owners' executables, sorted and without duplicates (at most
+/// [`sockets::MAX_OWNERS_SHOWN`] times 4, the rest are not told apart).
+fn owner_exes(owners: &[SocketOwner]) -> Vec<String> {
+    let set: BTreeSet<String> = owners
+        .iter()
+        .map(|o| match &o.exe {
+            Some(exe) => exe.clone(),
+            None => format!("comm:{}", o.name),
+        })
+        .collect();
+    set.into_iter()
+        .take(sockets::MAX_OWNERS_SHOWN.saturating_mul(4))
+        .collect()
 }
 
 fn socket_closed(s: &ListeningSocket) -> Event {

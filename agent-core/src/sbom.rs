@@ -386,7 +386,7 @@ pub fn build(
         serial_number: String::new(),
         version: 1,
         metadata: Metadata {
-            timestamp: rfc3339(clock.now()),
+            timestamp: whole_seconds(clock.now()),
             lifecycles: if root.is_live() {
                 vec![Lifecycle {
                     phase: "operations",
@@ -607,6 +607,16 @@ pub fn serial_number(bom: &Bom) -> String {
         part(16, 20),
         part(20, 32)
     )
+}
+
+/// The time in RFC 3339 to the whole second: the SBOM's size does not change
+/// from one call to the next with the number of digits of a fraction (a C
+/// caller sizes its buffer with one call and fills it with the next).
+fn whole_seconds(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 #[cfg(test)]

@@ -38,8 +38,10 @@ impl From<SbomError> for Error {
 /// device image whose own `/` it is. Nothing is written under it. The
 /// document is made again by every call (its `metadata.timestamp` is the
 /// time of the call), reading the package database (up to `[limits]
-/// max_file_bytes`, 16 MiB by default); it blocks the calling thread and may
-/// run on several threads at once.
+/// max_file_bytes`, 16 MiB by default), the install journal, os-release and
+/// the host name; it blocks the calling thread and may run on several
+/// threads at once. Unlike `dha_evidence_to_json` it does not audit: it walks
+/// no filesystem, hashes no file and starts no child process.
 ///
 /// Buffer rules as for `dha_report_to_json`: `*out_needed` always receives
 /// the size of buffer needed, NUL included; when `len` is smaller nothing of

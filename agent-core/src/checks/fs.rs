@@ -113,7 +113,12 @@ pub fn walk(ctx: &AuditContext<'_>, skip: &[String], max_entries: u64) -> WalkRe
             }
         };
         // d_type from readdir: links, devices, FIFOs and sockets need no lstat.
-        let mut entries: Vec<(std::ffi::OsString, Option<fs::FileType>)> = rd
+        // At most the rest of the budget is read, so one directory with
+        // millions of names is never held in memory whole.
+        let budget = max_entries.saturating_sub(out.entries);
+        let (read, cut) = take_capped(rd, budget);
+        let mut entries: Vec<(std::ffi::OsString, Option<fs::FileType>)> = read
+            .into_iter()
             .filter_map(|e| e.ok().map(|e| (e.file_name(), e.file_type().ok())))
             .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -147,10 +152,31 @@ pub fn walk(ctx: &AuditContext<'_>, skip: &[String], max_entries: u64) -> WalkRe
                 subdirs.push((host_path, dev_path));
             }
         }
+        if cut {
+            // The budget ended inside this directory: the names read (an
+            // arbitrary readdir prefix) were examined, the rest were not.
+            out.truncated = true;
+            return out;
+        }
         // Reverse, so that the stack pops them in name order.
         stack.extend(subdirs.into_iter().rev());
     }
     out
+}
+
+/// Takes at most `cap` items of `it` and tells whether more were left: one
+/// item past the cap is pulled to know, never more.
+fn take_capped<I: Iterator>(it: I, cap: u64) -> (Vec<I::Item>, bool) {
+    let mut out = Vec::new();
+    let mut it = it.peekable();
+    while u64::try_from(out.len()).is_ok_and(|n| n < cap) {
+        match it.next() {
+            Some(x) => out.push(x),
+            None => return (out, false),
+        }
+    }
+    let more = it.peek().is_some();
+    (out, more)
 }
 
 fn judge(out: &mut WalkResult, path: &str, md: &fs::Metadata) {

@@ -186,7 +186,10 @@ fn firewall_finding(
             open.join(" and ")
         ))
         .observed(observed)
-        .expected("an input hook chain with policy drop (or ending in an unconditional drop) for IPv4 and IPv6")
+        .expected(
+            "an input hook chain whose first unconditional verdict is drop or reject, or with \
+             none and policy drop, for IPv4 and IPv6",
+        )
         .build(),
     )
 }
@@ -201,9 +204,11 @@ pub fn prc01_processes(ctx: &AuditContext<'_>) -> CheckOutcome {
         return na("the process table could not be read (/proc)");
     };
     let allow = &ctx.config.allow;
+    let mut hashes = processes::ExeHashes::new();
     let list = processes::unexpected(
         &procs,
         allow,
+        &mut hashes,
         &|pid| host.executable_sha256(pid),
         |message| {
             ctx.warn(Diagnostic {
@@ -215,17 +220,27 @@ pub fn prc01_processes(ctx: &AuditContext<'_>) -> CheckOutcome {
         },
     );
     let expected = if allow.processes.is_empty() {
-        "executables under root-owned directories that only root may write, unchanged since \
-         the process started"
+        "executables writable only by root, under directories (every one up to /) owned by \
+         root and writable only by root (or sticky), unchanged since the process started"
     } else {
-        "only the executables of [allow].processes (with their pinned SHA-256), under \
-         root-owned directories that only root may write"
+        "only the executables of [allow].processes (with their pinned SHA-256 in every process), \
+         writable only by root, under directories (every one up to /) owned by root and \
+         writable only by root (or sticky)"
     };
     let findings = list
         .iter()
         .map(|u| {
             let reasons: Vec<String> = u.reasons.iter().map(processes::Reason::phrase).collect();
-            let pid = u.pids.first().copied().unwrap_or_default();
+            // The process whose image differs from the pin, else the first.
+            let pid = u
+                .reasons
+                .iter()
+                .find_map(|r| match r {
+                    processes::Reason::HashMismatch { pid, .. } => Some(*pid),
+                    _ => None,
+                })
+                .or_else(|| u.pids.first().copied())
+                .unwrap_or_default();
             ctx.finding("PRC-01", format!("{:?} {}", u.exe, reasons.join("; ")))
                 .severity(u.severity)
                 .file(format!("/proc/{pid}/exe"))

@@ -11,6 +11,8 @@ struct Host {
     sockets: RefCell<Option<Vec<ListeningSocket>>>,
     procs: RefCell<Option<Vec<ProcessInfo>>>,
     usage: RefCell<BTreeMap<PathBuf, FsUsage>>,
+    hashes: RefCell<BTreeMap<u32, String>>,
+    hash_calls: std::cell::Cell<usize>,
 }
 
 impl HostProbe for Host {
@@ -22,6 +24,10 @@ impl HostProbe for Host {
     }
     fn processes(&self) -> Option<Vec<ProcessInfo>> {
         self.procs.borrow().clone()
+    }
+    fn executable_sha256(&self, pid: u32) -> Option<String> {
+        self.hash_calls.set(self.hash_calls.get() + 1);
+        self.hashes.borrow().get(&pid).cloned()
     }
     fn fs_usage(&self, path: &Path) -> Option<FsUsage> {
         self.usage.borrow().get(path).copied()
@@ -253,4 +259,106 @@ fn the_policy_is_validated_and_defaults_follow_the_event_log() {
         ..MonitorPolicy::default()
     };
     assert_eq!(p.validate().unwrap_err().0, "monitor.storage");
+}
+
+#[test]
+fn another_program_taking_over_a_port_is_closed_then_opened() {
+    let host = Host::default();
+    *host.sockets.borrow_mut() = Some(vec![sock("0.0.0.0", 22)]);
+    *host.procs.borrow_mut() = Some(Vec::new());
+    let cfg = Config {
+        allow: AllowPolicy {
+            ports: vec![AllowedPort {
+                protocol: "tcp".to_owned(),
+                address: None,
+                port: 22,
+                exe: Some("/usr/bin/srv".to_owned()),
+            }],
+            ..AllowPolicy::default()
+        },
+        ..Config::default()
+    };
+    let mut m = Monitor::new(&cfg, &host);
+    assert!(m.tick().events.is_empty());
+    // The owners cannot be found this tick (same inode): nothing changes.
+    let mut unowned = sock("0.0.0.0", 22);
+    unowned.owners.clear();
+    *host.sockets.borrow_mut() = Some(vec![unowned]);
+    assert!(m.tick().events.is_empty());
+    // The same program restarted (new pid, new inode): nothing to say.
+    let mut restarted = sock("0.0.0.0", 22);
+    restarted.inode = 999;
+    restarted.owners[0].pid = 78;
+    *host.sockets.borrow_mut() = Some(vec![restarted]);
+    assert!(m.tick().events.is_empty());
+    // Another program holds the allowed port now.
+    let mut taken = sock("0.0.0.0", 22);
+    taken.inode = 1000;
+    taken.owners[0] = SocketOwner {
+        pid: 4000,
+        name: "evil".to_owned(),
+        exe: Some("/opt/evil".to_owned()),
+    };
+    *host.sockets.borrow_mut() = Some(vec![taken]);
+    let t = m.tick();
+    assert_eq!(
+        kinds(&t),
+        [
+            ("monitor.socket_opened", Severity::Medium),
+            ("monitor.socket_closed", Severity::Info)
+        ]
+    );
+    assert_eq!(t.events[0].payload["owners"][0]["exe"], "/opt/evil");
+    assert_eq!(t.events[0].payload["allow"], "not on the allow-list");
+    assert_eq!(t.events[1].payload["owners"][0]["exe"], "/usr/bin/srv");
+}
+
+#[test]
+fn a_pinned_executable_is_hashed_once_across_ticks_until_it_changes() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::Builder::new()
+        .prefix("dha-mon-")
+        .tempdir_in("/run")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("sleeper");
+    std::fs::copy("/bin/sleep", &exe).unwrap();
+    let mut child = std::process::Command::new(&exe).arg("60").spawn().unwrap();
+    let pid = child.id();
+    let want = "ab".repeat(32);
+    let host = Host::default();
+    *host.sockets.borrow_mut() = Some(Vec::new());
+    *host.procs.borrow_mut() = Some(vec![ProcessInfo {
+        pid,
+        parent: None,
+        name: "sleeper".to_owned(),
+        exe: Some(exe.to_string_lossy().into_owned()),
+        exe_deleted: false,
+        uid: Some(0),
+        kernel_thread: false,
+    }]);
+    host.hashes.borrow_mut().insert(pid, want.clone());
+    let cfg = Config {
+        allow: AllowPolicy {
+            processes: vec![crate::allow::AllowedProcess {
+                exe: exe.to_string_lossy().into_owned(),
+                sha256: Some(want),
+            }],
+            ..AllowPolicy::default()
+        },
+        ..Config::default()
+    };
+    let mut m = Monitor::new(&cfg, &host);
+    for _ in 0..5 {
+        assert!(m.tick().events.is_empty());
+    }
+    assert_eq!(host.hash_calls.get(), 1);
+    // A change of the file's times (ctime moves with any change) is a new
+    // identity: hashed again.
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o751)).unwrap();
+    m.tick();
+    m.tick();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(host.hash_calls.get(), 2);
 }

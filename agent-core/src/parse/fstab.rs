@@ -39,14 +39,33 @@ impl FstabEntry {
 }
 
 /// Whether the options `opts` leave the `no…` flag `flag` set (see
-/// [`FstabEntry::has_flag`]); `user`/`users` imply `noexec,nosuid,nodev`
-/// unless overridden later (mount(8)).
+/// [`FstabEntry::has_flag`]). Options apply left to right. `user` and
+/// `users` imply `noexec,nosuid,nodev` "unless overridden by subsequent
+/// options" (mount(8)), and only when still in force at the end: a later
+/// `nouser` (or `defaults`, which includes `nouser`) cancels `user`, a later
+/// `nousers` cancels `users` (libmount inserts the implied flags at the
+/// position of the `user` option that remains, `evaluate_permissions` in
+/// libmount/src/context_mount.c).
 pub fn has_flag(opts: &[String], flag: &str) -> bool {
     let positive = flag.strip_prefix("no").unwrap_or(flag);
+    // The position of the `on` option still in force after the whole list.
+    let in_force = |on: &str, off: &[&str]| -> Option<usize> {
+        let mut at = None;
+        for (i, o) in opts.iter().enumerate() {
+            if o == on {
+                at = Some(i);
+            } else if off.contains(&o.as_str()) {
+                at = None;
+            }
+        }
+        at
+    };
+    let user = in_force("user", &["nouser", "defaults"]);
+    let users = in_force("users", &["nousers"]);
     let mut set = false;
-    for o in opts {
+    for (i, o) in opts.iter().enumerate() {
         let o = o.as_str();
-        if o == flag || o == "user" || o == "users" {
+        if o == flag || Some(i) == user || Some(i) == users {
             set = true;
         } else if o == positive || o == "defaults" {
             set = false;
@@ -185,6 +204,25 @@ mod tests {
         assert!(!has_flag(&o("noexec,defaults"), "noexec"));
         assert!(!has_flag(&o("user,exec"), "noexec"));
         assert!(has_flag(&o("user,exec"), "nosuid"));
+        assert!(has_flag(&o("exec,user"), "noexec"));
+    }
+
+    #[test]
+    fn nouser_cancels_what_user_implies() {
+        let o = |s: &str| s.split(',').map(str::to_owned).collect::<Vec<_>>();
+        for f in ["noexec", "nosuid", "nodev"] {
+            assert!(!has_flag(&o("user,nouser"), f), "{f}");
+            assert!(has_flag(&o("nouser,user"), f), "{f}");
+            assert!(!has_flag(&o("users,nousers"), f), "{f}");
+            assert!(has_flag(&o("users,nouser"), f), "{f}");
+            assert!(!has_flag(&o("user,defaults"), f), "{f}");
+            assert!(has_flag(&o("user,nouser,nosuid,noexec,nodev"), f), "{f}");
+            // user,nouser,user: the last user is in force again.
+            assert!(has_flag(&o("user,nouser,user"), f), "{f}");
+        }
+        assert!(!has_flag(&o("user,exec"), "noexec"));
+        assert!(has_flag(&o("user,exec"), "nodev"));
+        assert!(!has_flag(&o("user,exec,nouser"), "noexec"));
     }
 
     #[test]

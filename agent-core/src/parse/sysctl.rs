@@ -17,8 +17,17 @@
 //! [`DROPIN_DIRS`] are read in the order of their file names whatever their
 //! directory; a name in an earlier directory replaces the same name in a
 //! later one; a link to `/dev/null` (or an empty file) masks the name; a
-//! later assignment of a key overrides an earlier one; `/etc/sysctl.conf` is
-//! read last (procps `sysctl --system`).
+//! later assignment of a key overrides an earlier one.
+//!
+//! `/etc/sysctl.conf` depends on what applies the files at boot
+//! ([`Applier`]). systemd-sysctl reads only the sysctl.d directories
+//! (sysctl.d(5)): the classic file counts only through a drop-in that is a
+//! link to it (Debian's procps ships `/etc/sysctl.d/99-sysctl.conf ->
+//! ../sysctl.conf`; Debian 13 no longer does), at that drop-in's place in
+//! the name order, so `/etc/sysctl.d/99-zz.conf` still overrides it. A
+//! non-empty `/etc/sysctl.conf` that no drop-in reaches is not applied at
+//! boot: [`load`] reports it and leaves it out. Without systemd (sysvinit,
+//! busybox: procps `sysctl --system`, sysctl(8)) the file is read last.
 
 use std::collections::BTreeMap;
 
@@ -34,8 +43,40 @@ pub const DROPIN_DIRS: [&str; 5] = [
     "/lib/sysctl.d",
 ];
 
-/// The classic file, read after every drop-in (procps `sysctl --system`).
+/// The classic file: read after every drop-in by procps `sysctl --system`,
+/// only through a drop-in linked to it by systemd-sysctl (see the module docs).
 pub const SYSCTL_CONF: &str = "/etc/sysctl.conf";
+
+/// Where systemd-sysctl lives on a root that boots with systemd
+/// (`systemd-sysctl.service(8)`; `/lib` on Debian before the /usr merge).
+pub const SYSTEMD_SYSCTL: [&str; 2] = [
+    "/usr/lib/systemd/systemd-sysctl",
+    "/lib/systemd/systemd-sysctl",
+];
+
+/// What applies the sysctl files at boot, which decides whether
+/// `/etc/sysctl.conf` is read (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applier {
+    /// systemd-sysctl: only the sysctl.d directories; `/etc/sysctl.conf`
+    /// through a drop-in that links to it, at its place in the name order.
+    Systemd,
+    /// procps `sysctl --system` (sysvinit, busybox init scripts):
+    /// `/etc/sysctl.conf` after every drop-in.
+    Procps,
+}
+
+impl Applier {
+    /// [`Applier::Systemd`] when the root holds systemd-sysctl
+    /// ([`SYSTEMD_SYSCTL`]), else [`Applier::Procps`].
+    pub fn detect(root: &Root) -> Applier {
+        if SYSTEMD_SYSCTL.iter().any(|p| root.exists(p)) {
+            Applier::Systemd
+        } else {
+            Applier::Procps
+        }
+    }
+}
 
 /// One `key = value` line (sysctl.d(5) "CONFIGURATION FORMAT").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,11 +306,14 @@ impl Effective {
 }
 
 /// The drop-ins to read, in order (sysctl.d(5) precedence), and the masked
-/// ones. At most `max_files` are returned; a drop-in that is a link to
-/// `/etc/sysctl.conf` (Debian's `99-sysctl.conf`) is left out since that file
-/// is read last anyway.
+/// ones. At most `max_files` are returned. A drop-in that is a link to
+/// `/etc/sysctl.conf` (Debian's `99-sysctl.conf`) stands for that file: with
+/// [`Applier::Systemd`] it is returned as [`SYSCTL_CONF`] at the drop-in's
+/// place; with [`Applier::Procps`] it is left out, since that file is read
+/// last anyway.
 pub fn dropins(
     root: &Root,
+    applier: Applier,
     max_files: usize,
     warn: &mut dyn FnMut(Diagnostic),
 ) -> (Vec<String>, Vec<String>) {
@@ -295,7 +339,11 @@ pub fn dropins(
                     continue;
                 }
                 Ok(Some(t)) if lexical(&join(d, &t)) == SYSCTL_CONF => {
-                    by_name.insert(n, Slot::ReadLast);
+                    let slot = match applier {
+                        Applier::Systemd => Slot::File(SYSCTL_CONF.to_owned()),
+                        Applier::Procps => Slot::ReadLast,
+                    };
+                    by_name.insert(n, slot);
                     continue;
                 }
                 _ => {}
@@ -337,7 +385,7 @@ enum Slot {
     File(String),
     /// Masked: a link to `/dev/null` or an empty file.
     Masked,
-    /// A link to `/etc/sysctl.conf`, which is read last anyway.
+    /// A link to `/etc/sysctl.conf`, which procps reads last anyway.
     ReadLast,
 }
 
@@ -356,12 +404,23 @@ fn lexical(p: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// Reads and merges every sysctl file of the root (see the module docs).
-/// Unreadable files and malformed lines are reported through `warn`.
+/// Reads and merges every sysctl file of the root as the root's
+/// [`Applier`] applies them at boot (see the module docs). Unreadable files
+/// and malformed lines are reported through `warn`, and so is a
+/// `/etc/sysctl.conf` with settings that systemd-sysctl never reads (no
+/// drop-in links to it): its settings are left out.
 pub fn load(root: &Root, max_files: usize, warn: &mut dyn FnMut(Diagnostic)) -> Effective {
-    let (paths, masked) = dropins(root, max_files, warn);
+    let applier = Applier::detect(root);
+    let (mut paths, masked) = dropins(root, applier, max_files, warn);
+    match applier {
+        Applier::Procps => paths.push(SYSCTL_CONF.to_owned()),
+        Applier::Systemd if !paths.iter().any(|p| p == SYSCTL_CONF) => {
+            unapplied_sysctl_conf(root, warn);
+        }
+        Applier::Systemd => {}
+    }
     let mut parsed = Vec::new();
-    for p in paths.iter().map(String::as_str).chain([SYSCTL_CONF]) {
+    for p in &paths {
         match root.read_text(p) {
             Ok(Some(t)) => parsed.push(parse(&t, warn)),
             Ok(None) => {}
@@ -371,6 +430,29 @@ pub fn load(root: &Root, max_files: usize, warn: &mut dyn FnMut(Diagnostic)) -> 
     let mut eff = Effective::merge(parsed);
     eff.masked = masked;
     eff
+}
+
+/// Warns when `/etc/sysctl.conf` sets anything although systemd-sysctl,
+/// which reads only the sysctl.d directories (sysctl.d(5)), never reaches it.
+fn unapplied_sysctl_conf(root: &Root, warn: &mut dyn FnMut(Diagnostic)) {
+    let Ok(Some(t)) = root.read_text(SYSCTL_CONF) else {
+        return;
+    };
+    let f = parse(&t, &mut |_| {});
+    let Some(first) = f.assignments.first() else {
+        return;
+    };
+    warn(diag(
+        SYSCTL_CONF,
+        Some(first.line),
+        Some(&first.raw_key),
+        &format!(
+            "{} setting(s) not applied at boot: systemd-sysctl reads only the sysctl.d \
+             directories (sysctl.d(5)) and no drop-in links to this file (Debian's \
+             /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf); the file is ignored",
+            f.assignments.len()
+        ),
+    ));
 }
 
 #[cfg(test)]
@@ -583,12 +665,138 @@ mod tests {
         assert_eq!(d.len(), 4);
     }
 
+    /// Writes `files` under a new temporary root.
+    fn temp_root(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, s) in files {
+            let p = dir.path().join(p.trim_start_matches('/'));
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, s).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn with_systemd_sysctl_conf_counts_only_through_its_link_in_name_order() {
+        let dir = temp_root(&[
+            ("/lib/systemd/systemd-sysctl", ""),
+            (
+                "/usr/lib/sysctl.d/50-default.conf",
+                "kernel.kptr_restrict = 0\nnet.ipv4.tcp_syncookies = 0\n",
+            ),
+            ("/etc/sysctl.d/99-zz.conf", "kernel.kptr_restrict = 2\n"),
+            (
+                "/etc/sysctl.conf",
+                "net.ipv4.tcp_syncookies=1\nkernel.kptr_restrict = 1\nfs.suid_dumpable = 0\n",
+            ),
+        ]);
+        let r = dir.path();
+        symlink("../sysctl.conf", r.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+        let root = Root::open(r).unwrap();
+        assert_eq!(Applier::detect(&root), Applier::Systemd);
+        let mut d = Vec::new();
+        let e = load(&root, 256, &mut |x| d.push(x));
+        assert!(d.is_empty(), "{d:?}");
+        // 99-sysctl.conf sorts before 99-zz.conf: read there, not last.
+        assert_eq!(
+            e.files,
+            [
+                "/usr/lib/sysctl.d/50-default.conf",
+                "/etc/sysctl.conf",
+                "/etc/sysctl.d/99-zz.conf"
+            ]
+        );
+        let at =
+            |e: &Effective, k: &str| e.get(k).map(|a| (a.value.clone(), a.file.clone(), a.line));
+        assert_eq!(
+            at(&e, "kernel.kptr_restrict"),
+            Some(("2".into(), "/etc/sysctl.d/99-zz.conf".into(), 1))
+        );
+        assert_eq!(
+            at(&e, "net.ipv4.tcp_syncookies"),
+            Some(("1".into(), SYSCTL_CONF.into(), 1))
+        );
+
+        // An absolute link is the same link; masking its name drops the file.
+        fs::remove_file(r.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+        symlink(
+            "/etc/sysctl.conf",
+            r.join("usr/lib/sysctl.d/99-sysctl.conf"),
+        )
+        .unwrap();
+        let e = load(&root, 256, &mut |_| {});
+        assert_eq!(e.files.get(1).map(String::as_str), Some(SYSCTL_CONF));
+        symlink("/dev/null", r.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+
+        // Masked, or no link at all (Debian 13): not applied at boot, reported once.
+        let unapplied = |root: &Root| {
+            let mut d = Vec::new();
+            let e = load(root, 256, &mut |x| d.push(x));
+            assert_eq!(
+                e.files,
+                [
+                    "/usr/lib/sysctl.d/50-default.conf",
+                    "/etc/sysctl.d/99-zz.conf"
+                ]
+            );
+            assert_eq!(
+                at(&e, "net.ipv4.tcp_syncookies"),
+                Some(("0".into(), "/usr/lib/sysctl.d/50-default.conf".into(), 2))
+            );
+            assert_eq!(at(&e, "fs.suid_dumpable"), None);
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert_eq!(
+                (d[0].file.as_str(), d[0].line, d[0].field.as_deref()),
+                (SYSCTL_CONF, Some(1), Some("net.ipv4.tcp_syncookies"))
+            );
+            assert!(d[0].message.contains("3 setting(s) not applied at boot"));
+        };
+        unapplied(&root);
+        fs::remove_file(r.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+        fs::remove_file(r.join("usr/lib/sysctl.d/99-sysctl.conf")).unwrap();
+        unapplied(&root);
+
+        // Comments only (as Debian ships it): nothing to report.
+        fs::write(
+            r.join("etc/sysctl.conf"),
+            "#kernel.domainname = example.com\n",
+        )
+        .unwrap();
+        let mut d = Vec::new();
+        load(&root, 256, &mut |x| d.push(x));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn without_systemd_sysctl_conf_is_read_last_even_through_its_link() {
+        let dir = temp_root(&[
+            ("/sbin/init", ""),
+            ("/etc/sysctl.d/99-zz.conf", "kernel.kptr_restrict = 2\n"),
+            ("/etc/sysctl.conf", "kernel.kptr_restrict = 1\n"),
+        ]);
+        let r = dir.path();
+        symlink("../sysctl.conf", r.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+        let root = Root::open(r).unwrap();
+        assert_eq!(Applier::detect(&root), Applier::Procps);
+        let mut d = Vec::new();
+        let e = load(&root, 256, &mut |x| d.push(x));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(e.files, ["/etc/sysctl.d/99-zz.conf", SYSCTL_CONF]);
+        let a = e.get("kernel.kptr_restrict").unwrap();
+        assert_eq!((a.value.as_str(), a.file.as_str()), ("1", SYSCTL_CONF));
+        // No link at all: still read, last (procps `sysctl --system`).
+        fs::remove_file(r.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+        let e = load(&root, 256, &mut |_| {});
+        assert_eq!(e.files, ["/etc/sysctl.d/99-zz.conf", SYSCTL_CONF]);
+    }
+
     #[test]
     fn this_machine_loads_without_a_panic() {
         let root = Root::open("/").unwrap();
         let e = load(&root, 256, &mut |_| {});
-        // Debian's /etc/sysctl.d/99-sysctl.conf links to /etc/sysctl.conf: read once, last.
-        if root.exists(SYSCTL_CONF) {
+        // Without systemd, /etc/sysctl.conf is read once, last; with it, at
+        // most once (through Debian's 99-sysctl.conf link).
+        if root.exists(SYSCTL_CONF) && Applier::detect(&root) == Applier::Procps {
             assert_eq!(e.files.last().map(String::as_str), Some(SYSCTL_CONF));
             assert_eq!(
                 e.files
@@ -597,6 +805,9 @@ mod tests {
                     .count(),
                 1
             );
+        }
+        if root.exists(SYSCTL_CONF) {
+            assert!(e.files.iter().filter(|f| *f == SYSCTL_CONF).count() <= 1);
         }
         if root.exists("/usr/lib/sysctl.d/99-protect-links.conf") {
             let a = e.get("fs.protected_symlinks").unwrap();

@@ -26,6 +26,9 @@ pub const MAX_PSEUDO_FILE: u64 = 64 * 1024;
 /// Most device-mapper devices listed.
 pub const MAX_DM_DEVICES: usize = 4096;
 
+/// Most devices listed below one device-mapper device (`slaves/`).
+pub const MAX_DM_SLAVES: usize = 256;
+
 fn read_small(path: &Path) -> Option<Vec<u8>> {
     let f = std::fs::File::open(path).ok()?;
     let mut buf = Vec::new();
@@ -67,7 +70,9 @@ pub fn evm_mode() -> Option<u32> {
 }
 
 /// The device-mapper devices: every `/sys/block/dm-N` with its `dm/name`
-/// and `dm/uuid` (Documentation/ABI/testing/sysfs-block-dm). `None` when
+/// and `dm/uuid` (Documentation/ABI/testing/sysfs-block-dm) and the devices
+/// directly below it, the entries of `slaves/` (Documentation/ABI/stable/
+/// sysfs-block, "holders"/"slaves"). `None` when
 /// `/sys/block` cannot be read; an empty list when there is none.
 pub fn dm_devices() -> Option<Vec<DmDevice>> {
     dm_devices_in(Path::new("/sys/block"))
@@ -89,10 +94,25 @@ pub fn dm_devices_in(sys_block: &Path) -> Option<Vec<DmDevice>> {
             kernel_name,
             name,
             uuid: read_trimmed(&dm.join("uuid")).unwrap_or_default(),
+            slaves: slaves(&e.path().join("slaves")),
         });
     }
     out.sort_by(|a, b| a.kernel_name.cmp(&b.kernel_name));
     Some(out)
+}
+
+/// The entry names of a `slaves/` directory, sorted; empty when unreadable.
+fn slaves(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .take(MAX_DM_SLAVES)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 #[cfg(test)]
@@ -156,6 +176,41 @@ mod tests {
         assert!(v[0].is_crypt() && !v[0].is_verity());
         assert!(v[1].is_verity() && !v[1].is_crypt());
         assert_eq!(v[0].name, "sda3_crypt");
+        assert!(v[0].slaves.is_empty());
         assert!(dm_devices_in(&dir.path().join("absent")).is_none());
+    }
+
+    #[test]
+    fn dm_slaves_are_read_from_the_slaves_directory() {
+        // LVM on LUKS: dm-1 (vg-root) sits on dm-0 (sda3_crypt) on sda3,
+        // as sysfs links them (slaves/NAME -> ../../NAME).
+        let dir = tempfile::tempdir().unwrap();
+        for (k, name, uuid, below) in [
+            ("dm-0", "sda3_crypt", "CRYPT-LUKS2-0123-sda3_crypt", "sda3"),
+            ("dm-1", "vg-root", "LVM-abc", "dm-0"),
+        ] {
+            let dm = dir.path().join(k).join("dm");
+            std::fs::create_dir_all(&dm).unwrap();
+            std::fs::write(dm.join("name"), format!("{name}\n")).unwrap();
+            std::fs::write(dm.join("uuid"), format!("{uuid}\n")).unwrap();
+            let sl = dir.path().join(k).join("slaves");
+            std::fs::create_dir_all(&sl).unwrap();
+            std::os::unix::fs::symlink(format!("../../{below}"), sl.join(below)).unwrap();
+        }
+        let v = dm_devices_in(dir.path()).unwrap();
+        assert_eq!(v[0].slaves, ["sda3"]);
+        assert_eq!(v[1].slaves, ["dm-0"]);
+        // The live tree: every dm device's slaves are its slaves/ entries.
+        for d in dm_devices().unwrap() {
+            let p = Path::new("/sys/block").join(&d.kernel_name).join("slaves");
+            let mut want: Vec<String> = std::fs::read_dir(p)
+                .map(|r| {
+                    r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            want.sort();
+            assert_eq!(d.slaves, want);
+        }
     }
 }

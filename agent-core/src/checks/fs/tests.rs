@@ -132,3 +132,50 @@ fn tmp_and_dev_shm_mount_options() {
     assert_eq!(locations(&r)[0], "/usr/lib/systemd/system/tmp.mount:5");
     assert_eq!(r.findings[0].title, "/tmp is mounted without noexec");
 }
+
+#[test]
+fn a_directory_is_read_only_up_to_the_budget() {
+    // An endless directory: reading it whole would never end.
+    let mut pulled = 0u64;
+    let (got, more) = take_capped(std::iter::repeat(()).inspect(|_| pulled += 1), 1000);
+    assert_eq!((got.len(), more, pulled), (1000, true, 1001));
+    let (got, more) = take_capped(0..3, 3);
+    assert_eq!((got, more), (vec![0, 1, 2], false));
+    let (got, more) = take_capped(0..3, 0);
+    assert_eq!((got, more), (vec![], true));
+    let (got, more) = take_capped(0..0, 0);
+    assert_eq!((got, more), (vec![], false));
+
+    // A real directory larger than the budget: the walk stops inside it.
+    let mut t = clean_root();
+    std::fs::create_dir_all(t.path("/var/big")).unwrap();
+    for i in 0..3000 {
+        std::fs::write(t.path(&format!("/var/big/{i:05}")), "").unwrap();
+    }
+    t.cfg.limits.max_walk_entries = 40;
+    let r = t.audit("FS-01", fs01_permissions);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.message.contains("stopped after 40 entries")),
+        "{r:#?}"
+    );
+    // A budget that the tree exactly fills is not a truncation.
+    fn count(d: &std::path::Path) -> u64 {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                1 + if e.file_type().unwrap().is_dir() {
+                    count(&e.path())
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+    t.cfg.limits.max_walk_entries = count(&t.path("/"));
+    assert!(t.cfg.limits.max_walk_entries > 3000);
+    let r = t.audit("FS-01", fs01_permissions);
+    assert!(is_clean(&r), "{r:#?}");
+}

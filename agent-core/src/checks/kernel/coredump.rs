@@ -44,10 +44,20 @@ pub(super) fn findings(ctx: &AuditContext<'_>) -> Vec<Finding> {
     out
 }
 
-/// The last `* hard core N` (or `* - core N`) line of limits.conf and
-/// limits.d decides the hard limit every login gets (limits.conf(5): the
-/// drop-ins are read after the main file, a later line replaces an earlier one).
-fn core_limit(ctx: &AuditContext<'_>) -> Option<Finding> {
+/// The hard `core` limit every login gets, and the logins that escape it.
+///
+/// limits.conf(5): the drop-ins are read after the main file and a later
+/// line replaces an earlier one of the same domain; "the individual limits
+/// have priority over group limits", and both have priority over the
+/// wildcard — pam_limits ranks a line by its domain (user or uid range,
+/// then `@group` or gid range, then `%group`, then `*` or a bare `%`) and a
+/// lower-ranked line never replaces a value set by a higher-ranked one. So
+/// the last `* hard core N` (or `* - core N`) line is the default, and every
+/// other domain whose last hard (or `-`) core line is not 0 lets its users
+/// dump core whatever `*` says: each is a finding at its line. A `soft` line
+/// is not judged: the soft limit can never exceed the hard one
+/// (setrlimit(2)), so `* soft core unlimited` under `* hard core 0` is harmless.
+fn core_limit(ctx: &AuditContext<'_>) -> Vec<Finding> {
     let mut files = vec![LIMITS_CONF.to_owned()];
     match ctx.dir_files(LIMITS_D) {
         Ok(fs) => files.extend(fs.into_iter().filter(|f| f.ends_with(".conf"))),
@@ -59,6 +69,8 @@ fn core_limit(ctx: &AuditContext<'_>) -> Option<Finding> {
         }),
     }
     let mut last: Option<(String, u32, String)> = None;
+    // The last hard core line of every other domain, by domain.
+    let mut others: BTreeMap<String, (String, u32, String)> = BTreeMap::new();
     for f in files {
         let Some(t) = ctx.read_text(&f) else {
             continue;
@@ -67,33 +79,69 @@ fn core_limit(ctx: &AuditContext<'_>) -> Option<Finding> {
             let line = line.split('#').next().unwrap_or("");
             let w: Vec<&str> = line.split_whitespace().collect();
             if let [domain, kind, item, value] = w.as_slice() {
-                if *domain == "*" && (*kind == "hard" || *kind == "-") && *item == "core" {
-                    last = Some((t.path.clone(), n, (*value).to_owned()));
+                if (*kind == "hard" || *kind == "-") && *item == "core" {
+                    let at = (t.path.clone(), n, (*value).to_owned());
+                    if is_wildcard(domain) {
+                        last = Some(at);
+                    } else {
+                        others.insert((*domain).to_owned(), at);
+                    }
                 }
             }
         }
     }
-    let base = ctx
-        .finding(KRN01, "users may write core dumps")
-        .severity(Severity::Medium)
-        .ssg(&["disable_users_coredumps"])
-        .expected("* hard core 0")
-        .remediation(
-            "add `* hard core 0` to /etc/security/limits.conf or a file of /etc/security/limits.d",
-        );
+    let base = || {
+        ctx.finding(KRN01, "users may write core dumps")
+            .severity(Severity::Medium)
+            .ssg(&["disable_users_coredumps"])
+            .expected("* hard core 0")
+            .remediation(
+                "add `* hard core 0` to /etc/security/limits.conf or a file of /etc/security/limits.d",
+            )
+    };
+    let mut out = Vec::new();
     match last {
-        Some((_, _, v)) if v == "0" => None,
-        Some((file, line, v)) => Some(
-            base.at(&file, line)
+        Some((_, _, v)) if v == "0" => {}
+        Some((file, line, v)) => out.push(
+            base()
+                .at(&file, line)
                 .observed(format!("hard core limit {:?}", v))
                 .build(),
         ),
-        None => Some(
-            base.file(LIMITS_CONF)
+        None => out.push(
+            base()
+                .file(LIMITS_CONF)
                 .observed("no `* hard core` line in limits.conf or limits.d: no limit".to_owned())
                 .build(),
         ),
     }
+    for (domain, (file, line, v)) in others {
+        if v == "0" {
+            continue;
+        }
+        out.push(
+            ctx.finding(KRN01, format!("{domain} may write core dumps"))
+                .severity(Severity::Medium)
+                .ssg(&["disable_users_coredumps"])
+                .expected(format!("no hard core limit other than 0 for {domain}"))
+                .remediation(
+                    "remove the line or set its value to 0: a user or group line has priority \
+                     over `* hard core 0` (limits.conf(5))",
+                )
+                .at(&file, line)
+                .observed(format!(
+                    "hard core limit {v:?} for {domain}, which overrides the `*` line for those logins"
+                ))
+                .build(),
+        );
+    }
+    out
+}
+
+/// The domains pam_limits applies with the lowest priority: `*` and a bare
+/// `%` (limits.conf(5); pam_limits ranks both `LIMITS_DEF_ALL`).
+fn is_wildcard(domain: &str) -> bool {
+    domain == "*" || domain == "%"
 }
 
 /// `Storage=` of `[Coredump]`: the main file, then the drop-ins in name

@@ -191,6 +191,70 @@ fn core_dumps_are_judged_by_limits_and_coredump_conf() {
     assert!(is_clean(&t.audit("KRN-01", krn01_sysctl)));
 }
 
+#[test]
+fn user_and_group_core_lines_beat_the_wildcard() {
+    // limits.conf(5): user and @group lines have priority over `*`, so
+    // `* hard core 0` does not cap the members of @staff here.
+    let t = hardened();
+    t.write(
+        "/etc/security/limits.d/50-staff.conf",
+        "# staff debug\n@staff  hard  core  unlimited\n\
+         *  soft  core  unlimited\n\
+         alice  -  core  1024\n\
+         bob  hard  core  unlimited\n\
+         bob  hard  core  0\n\
+         @ops  soft  core  unlimited\n",
+    );
+    let r = t.audit("KRN-01", krn01_sysctl);
+    assert_eq!(
+        locations(&r),
+        [
+            "/etc/security/limits.d/50-staff.conf:2",
+            "/etc/security/limits.d/50-staff.conf:4",
+        ],
+        "{r:#?}"
+    );
+    let f = finding_at(&r, "/etc/security/limits.d/50-staff.conf:2");
+    assert!(observed(f).contains("\"unlimited\" for @staff"), "{f:#?}");
+    // Only soft lines above the hard 0: harmless, the hard limit caps them.
+    t.write(
+        "/etc/security/limits.d/50-staff.conf",
+        "@staff  soft  core  unlimited\n*  soft  core  unlimited\n@ops  hard  core  0\n",
+    );
+    assert!(is_clean(&t.audit("KRN-01", krn01_sysctl)));
+}
+
+#[test]
+fn with_systemd_sysctl_conf_counts_only_through_a_drop_in_link() {
+    // The hardening lives in /etc/sysctl.conf alone, on a systemd root.
+    let t = TestRoot::new(&[
+        ("/etc/sysctl.conf", &hardened_sysctl()),
+        ("/etc/security/limits.conf", LIMITS),
+        ("/usr/lib/systemd/systemd-sysctl", ""),
+    ]);
+    t.link("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf");
+    assert!(is_clean(&t.audit("KRN-01", krn01_sysctl)));
+    // A later drop-in beats it: 99-zz.conf sorts after 99-sysctl.conf.
+    t.write("/etc/sysctl.d/99-zz.conf", "kernel.kptr_restrict = 0\n");
+    let r = t.audit("KRN-01", krn01_sysctl);
+    assert_eq!(locations(&r), ["/etc/sysctl.d/99-zz.conf:1"], "{r:#?}");
+    // Without the link (Debian 13) systemd-sysctl never reads it: the weak
+    // kernel defaults are reported, and so is the ignored file.
+    std::fs::remove_file(t.path("/etc/sysctl.d/99-zz.conf")).unwrap();
+    std::fs::remove_file(t.path("/etc/sysctl.d/99-sysctl.conf")).unwrap();
+    let r = t.audit("KRN-01", krn01_sysctl);
+    assert!(
+        locations(&r).contains(&"/etc/sysctl.d".to_owned()),
+        "{r:#?}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.file == "/etc/sysctl.conf" && w.message.contains("not applied at boot")),
+        "{r:#?}"
+    );
+}
+
 /// Runs `judge` for the rule of `key` with a configured and a running value.
 fn judged(
     key: &str,

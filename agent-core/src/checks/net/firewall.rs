@@ -8,12 +8,17 @@
 //!
 //! A packet to this host traverses every base chain on the `input` hook of
 //! its family (nft(8), "CHAINS": "a packet ... will be evaluated by each
-//! base chain"; a drop anywhere is final). So IPv4 is default-deny when some
-//! `input` chain of an `ip` or `inet` table has `policy drop`, or ends with
-//! a rule that drops or rejects unconditionally (only `counter` and `log`
-//! beside the verdict); likewise IPv6 with `ip6` or `inet`. A drop reached
-//! only through `jump`/`goto` is not followed: such a ruleset is reported
-//! (conservatively) as not default-deny.
+//! base chain"; a drop anywhere is final). Within a chain the first rule
+//! whose verdict is unconditional (only `counter`, `log` and `comment`
+//! statements before it) ends the evaluation: rules after it are never
+//! reached, and neither is the policy. So a chain drops by default when its
+//! first unconditional verdict is `drop` or `reject`, or when it has none
+//! and its policy is `drop`; an unconditional `accept` (`counter accept`)
+//! opens it whatever its policy. IPv4 is default-deny when some `input`
+//! chain of an `ip` or `inet` table drops by default; likewise IPv6 with
+//! `ip6` or `inet`. A drop reached only through `jump`/`goto` is not
+//! followed: such a ruleset is reported (conservatively) as not
+//! default-deny.
 
 use serde_json::Value;
 
@@ -37,7 +42,29 @@ struct InputChain {
     table: String,
     name: String,
     policy: String,
-    ends_in_drop: bool,
+    /// The first unconditional verdict among its rules (later rules and the
+    /// policy are never reached).
+    terminal: Option<Verdict>,
+}
+
+/// An unconditional verdict of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// `drop` or `reject`.
+    Drop,
+    /// `accept`.
+    Accept,
+}
+
+impl InputChain {
+    /// True when a packet no rule matches conditionally is dropped.
+    fn denies(&self) -> bool {
+        match self.terminal {
+            Some(Verdict::Drop) => true,
+            Some(Verdict::Accept) => false,
+            None => self.policy == "drop",
+        }
+    }
 }
 
 /// Reads the ruleset; `Err` says why it is not libnftables JSON.
@@ -67,7 +94,7 @@ pub(crate) fn input_policy(json: &str) -> Result<InputPolicy, String> {
                     .and_then(Value::as_str)
                     .unwrap_or("accept")
                     .to_owned(),
-                ends_in_drop: false,
+                terminal: None,
             });
         } else if let Some(r) = item.get("rule") {
             let (family, table, chain) = (text(r, "family"), text(r, "table"), text(r, "chain"));
@@ -75,12 +102,15 @@ pub(crate) fn input_policy(json: &str) -> Result<InputPolicy, String> {
                 .iter_mut()
                 .find(|c| c.family == family && c.table == table && c.name == chain)
             {
-                // Only the last rule counts: each rule overwrites it.
-                c.ends_in_drop = unconditional_drop(r.get("expr"));
+                // Rules come in chain order; the first unconditional
+                // verdict is final (nft(8), "VERDICT STATEMENT").
+                if c.terminal.is_none() {
+                    c.terminal = unconditional_verdict(r.get("expr"));
+                }
             }
         }
     }
-    let denies = |c: &InputChain| c.policy == "drop" || c.ends_in_drop;
+    let denies = InputChain::denies;
     let covers = |families: [&str; 2]| {
         chains
             .iter()
@@ -94,8 +124,12 @@ pub(crate) fn input_policy(json: &str) -> Result<InputPolicy, String> {
             .take(MAX_CHAINS_SHOWN)
             .map(|c| {
                 let mut s = format!("{} {} {}: policy {}", c.family, c.table, c.name, c.policy);
-                if c.ends_in_drop {
-                    s.push_str(", last rule drops");
+                match c.terminal {
+                    Some(Verdict::Drop) => s.push_str(", an unconditional rule drops"),
+                    Some(Verdict::Accept) => {
+                        s.push_str(", an unconditional rule accepts everything")
+                    }
+                    None => {}
                 }
                 s
             })
@@ -110,18 +144,25 @@ fn text(v: &Value, key: &str) -> String {
         .to_owned()
 }
 
-/// True for a rule whose statements are only `counter`/`log` and end in
-/// `drop` or `reject` (libnftables-json(5), "VERDICT" and "REJECT").
-fn unconditional_drop(expr: Option<&Value>) -> bool {
-    let Some(stmts) = expr.and_then(Value::as_array) else {
-        return false;
-    };
-    let Some((last, before)) = stmts.split_last() else {
-        return false;
-    };
+/// The verdict of a rule whose statements are only `counter`, `log` and
+/// `comment` before `drop`, `reject` or `accept` (libnftables-json(5),
+/// "VERDICT", "REJECT", "COUNTER", "LOG"); `None` for any other rule (a
+/// match, a jump, a rule without a verdict).
+fn unconditional_verdict(expr: Option<&Value>) -> Option<Verdict> {
+    let stmts = expr.and_then(Value::as_array)?;
+    let (last, before) = stmts.split_last()?;
     let is = |s: &Value, keys: &[&str]| {
         s.as_object()
             .is_some_and(|o| o.len() == 1 && o.keys().all(|k| keys.contains(&k.as_str())))
     };
-    is(last, &["drop", "reject"]) && before.iter().all(|s| is(s, &["counter", "log"]))
+    if !before.iter().all(|s| is(s, &["counter", "log", "comment"])) {
+        return None;
+    }
+    if is(last, &["drop", "reject"]) {
+        Some(Verdict::Drop)
+    } else if is(last, &["accept"]) {
+        Some(Verdict::Accept)
+    } else {
+        None
+    }
 }

@@ -22,6 +22,7 @@ struct Fake {
     procs: Option<Vec<ProcessInfo>>,
     firewall: Option<Result<FirewallRuleset, String>>,
     hashes: HashMap<u32, String>,
+    hash_calls: std::sync::atomic::AtomicUsize,
 }
 
 impl HostProbe for Fake {
@@ -35,6 +36,8 @@ impl HostProbe for Fake {
         self.procs.clone()
     }
     fn executable_sha256(&self, pid: u32) -> Option<String> {
+        self.hash_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.hashes.get(&pid).cloned()
     }
     fn firewall(&self) -> Option<Result<FirewallRuleset, String>> {
@@ -337,6 +340,59 @@ fn an_unconditional_drop_as_last_rule_counts_and_a_conditional_one_does_not() {
     );
 }
 
+/// `chain input { type filter hook input priority 0; policy drop; counter
+/// accept }` as `nft -j list ruleset` prints it (libnftables-json(5)).
+const COUNTER_ACCEPT: &str = r#"{"nftables": [
+  {"metainfo": {"version": "1.0.9", "release_name": "Old Doc Yak #3", "json_schema_version": 1}},
+  {"table": {"family": "inet", "name": "filter", "handle": 1}},
+  {"chain": {"family": "inet", "table": "filter", "name": "input", "handle": 1,
+             "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+  {"rule": {"family": "inet", "table": "filter", "chain": "input", "handle": 2,
+            "expr": [{"counter": {"packets": 0, "bytes": 0}}, {"accept": null}]}}
+]}"#;
+
+#[test]
+fn an_unconditional_accept_opens_a_drop_policy_chain_whatever_follows() {
+    let r = firewall_titles(ruleset(COUNTER_ACCEPT), true);
+    assert_eq!(
+        titles(&r),
+        [(
+            "the firewall accepts incoming IPv4 and IPv6 traffic by default (no default-deny \
+             input policy)"
+                .to_owned(),
+            crate::Severity::Medium
+        )]
+    );
+    assert_eq!(
+        r.findings[0].evidence.observed.as_deref(),
+        Some("inet filter input: policy drop, an unconditional rule accepts everything")
+    );
+    // A later unconditional drop is never reached.
+    let then_drop = COUNTER_ACCEPT.replace(
+        "]}}\n]}",
+        "]}},\n {\"rule\": {\"family\": \"inet\", \"table\": \"filter\", \"chain\": \"input\", \
+         \"handle\": 3, \"expr\": [{\"drop\": null}]}}\n]}",
+    );
+    assert_ne!(then_drop, COUNTER_ACCEPT);
+    assert_eq!(firewall_titles(ruleset(&then_drop), true).findings.len(), 1);
+    // A conditional accept (DROP_INET's ssh rule) keeps the drop policy.
+    assert!(
+        firewall_titles(ruleset(DROP_INET), true)
+            .findings
+            .is_empty()
+    );
+    // An unconditional drop before the accept wins.
+    let drop_first = COUNTER_ACCEPT.replace(
+        r#"[{"counter": {"packets": 0, "bytes": 0}}, {"accept": null}]"#,
+        r#"[{"log": {"prefix": "in "}}, {"drop": null}]"#,
+    );
+    assert!(
+        firewall_titles(ruleset(&drop_first), true)
+            .findings
+            .is_empty()
+    );
+}
+
 #[test]
 fn a_ruleset_that_is_not_libnftables_json_is_a_warning_and_a_low_finding() {
     for bad in ["not json", r#"{"rules": []}"#, "[1, 2]"] {
@@ -562,4 +618,145 @@ fn many_processes_of_one_executable_are_one_finding_with_bounded_pids() {
         "{observed}"
     );
     assert!(r.findings[0].title.contains("/dev/shm"));
+}
+
+#[test]
+fn every_process_of_a_pinned_executable_is_compared() {
+    let d = plain_dir();
+    let pinned = exe_in(d.path(), "pinned", 0o755);
+    let good = "ab".repeat(32);
+    let bad = "cd".repeat(32);
+    let allow = AllowPolicy {
+        processes: vec![AllowedProcess {
+            exe: pinned.to_string_lossy().into_owned(),
+            sha256: Some(good.clone()),
+        }],
+        ..AllowPolicy::default()
+    };
+    // Pids above the kernel's PID_MAX_LIMIT (2^22) never exist: no
+    // /proc/PID/exe to identify them by, so each is hashed on its own (the
+    // second one, say, in another mount namespace).
+    let (a, b) = (4_200_001, 4_200_002);
+    let r = prc(
+        vec![proc_of(a, &pinned, 0), proc_of(b, &pinned, 0)],
+        allow,
+        &[(a, &good), (b, &bad)],
+    );
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.severity, crate::Severity::High);
+    assert!(
+        f.title
+            .contains(&format!("pinned {good}, running {bad} in pid {b})")),
+        "{}",
+        f.title
+    );
+    assert_eq!(f.location(), format!("/proc/{b}/exe"));
+}
+
+#[test]
+fn one_binary_run_by_several_processes_is_hashed_once() {
+    let d = plain_dir();
+    let exe = d.path().join("sleeper");
+    fs::copy("/bin/sleep", &exe).unwrap();
+    let mut kids: Vec<std::process::Child> = (0..3)
+        .map(|_| std::process::Command::new(&exe).arg("60").spawn().unwrap())
+        .collect();
+    let good = "ab".repeat(32);
+    let fake = Fake {
+        procs: Some(kids.iter().map(|k| proc_of(k.id(), &exe, 0)).collect()),
+        hashes: kids.iter().map(|k| (k.id(), good.clone())).collect(),
+        ..Fake::default()
+    };
+    let allow = AllowPolicy {
+        processes: vec![AllowedProcess {
+            exe: exe.to_string_lossy().into_owned(),
+            sha256: Some(good.clone()),
+        }],
+        ..AllowPolicy::default()
+    };
+    let r = run(&fake, allow, "PRC-01", prc01_processes);
+    for k in &mut kids {
+        let _ = k.kill();
+        let _ = k.wait();
+    }
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert_eq!(
+        fake.hash_calls.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[test]
+fn an_ancestor_directory_another_user_may_change_is_reported() {
+    let d = plain_dir();
+    // d/user (uid 1000) / bin (root 0755) / tool (root 0755)
+    let user = d.path().join("user");
+    let bin = user.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    chown(&user, Some(1000), Some(1000)).unwrap();
+    let tool = exe_in(&bin, "tool", 0o755);
+    // d/grp (root:1000 0775) / bin / tool
+    let grp = d.path().join("grp");
+    let gbin = grp.join("bin");
+    fs::create_dir_all(&gbin).unwrap();
+    chown(&grp, Some(0), Some(1000)).unwrap();
+    fs::set_permissions(&grp, fs::Permissions::from_mode(0o775)).unwrap();
+    let gtool = exe_in(&gbin, "gtool", 0o755);
+    // d/open (1777, sticky) / bin / ok: root's own subdirectory is safe.
+    let sticky = d.path().join("sticky");
+    let sbin = sticky.join("bin");
+    fs::create_dir_all(&sbin).unwrap();
+    fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).unwrap();
+    let ok = exe_in(&sbin, "ok", 0o755);
+    // d/wide (0777, not sticky) / bin / wide
+    let wide = d.path().join("wide");
+    let wbin = wide.join("bin");
+    fs::create_dir_all(&wbin).unwrap();
+    fs::set_permissions(&wide, fs::Permissions::from_mode(0o777)).unwrap();
+    let wtool = exe_in(&wbin, "wtool", 0o755);
+    let r = prc(
+        vec![
+            proc_of(10, &tool, 0),
+            proc_of(11, &gtool, 1000),
+            proc_of(12, &ok, 0),
+            proc_of(13, &wtool, 1000),
+        ],
+        AllowPolicy::default(),
+        &[],
+    );
+    let by_exe = |exe: &Path| {
+        r.findings
+            .iter()
+            .find(|f| f.title.starts_with(&format!("{:?}", exe.to_str().unwrap())))
+    };
+    let f = by_exe(&tool).unwrap();
+    assert_eq!(f.severity, crate::Severity::High);
+    assert!(
+        f.title.contains(&format!(
+            "lies under {}, which a user other than root may change (uid 1000, gid 1000, mode \
+             0755)",
+            user.display()
+        )),
+        "{}",
+        f.title
+    );
+    let f = by_exe(&gtool).unwrap();
+    assert_eq!(f.severity, crate::Severity::Medium);
+    assert!(
+        f.title.contains("(uid 0, gid 1000, mode 0775)"),
+        "{}",
+        f.title
+    );
+    assert!(by_exe(&ok).is_none(), "{:#?}", r.findings);
+    let f = by_exe(&wtool).unwrap();
+    assert!(
+        f.title.contains(&format!(
+            "world-writable directory {} (mode 0777)",
+            wide.display()
+        )),
+        "{}",
+        f.title
+    );
+    assert_eq!(r.findings.len(), 3);
 }

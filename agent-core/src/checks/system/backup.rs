@@ -23,6 +23,17 @@ use std::io::Read as _;
 /// different image is high, a larger one is reported as not verified
 /// (info). Block devices and directory slots are not hashed here (a block
 /// device is not in an image; a directory slot's hash is its archive's).
+///
+/// The recovery slot counts only when it exists and verifies (CHECKS.md):
+/// an `image` slot must be a non-empty regular file, and is hashed against
+/// its journal record like the others when the journal records one (a
+/// different image is high and no fallback); a `block` slot on the live
+/// root must be a block device (a missing one is no fallback); a `directory`
+/// slot must be a directory. Where it exists but cannot be verified (no
+/// recorded hash, larger than the limit, a block device, or a block device
+/// of an image root, which holds no `/dev`) it still counts, with an info
+/// finding "exists, not verified". A recovery slot that is missing or wrong
+/// while the A/B pair is good is medium.
 pub fn bak01_recovery_slot(ctx: &AuditContext<'_>) -> CheckOutcome {
     let pol = &ctx.config.install;
     let journal_path = device_path(&pol.journal);
@@ -73,7 +84,11 @@ pub fn bak01_recovery_slot(ctx: &AuditContext<'_>) -> CheckOutcome {
             .get(&s.name)
             .filter(|r| r.state == ContentState::Good)
     };
-    let recovery_ok = pol.recovery.as_ref().is_some_and(|r| present(ctx, r));
+    let recovery = pol
+        .recovery
+        .as_ref()
+        .map(|r| (r, recovery_state(ctx, r, good(r), &journal_path, &mut out)));
+    let recovery_ok = matches!(recovery, Some((_, Ok(()))));
     let good_pair: Vec<&SlotConfig> = pol.slots.iter().filter(|s| good(s).is_some()).collect();
     if !recovery_ok && (pol.slots.len() < 2 || good_pair.len() < pol.slots.len()) {
         let states: Vec<String> = pol
@@ -91,13 +106,9 @@ pub fn bak01_recovery_slot(ctx: &AuditContext<'_>) -> CheckOutcome {
                 )
             })
             .collect();
-        let recovery_note = match &pol.recovery {
-            Some(r) => format!(
-                "; recovery slot {} not found at {}",
-                q(&r.name),
-                r.path.display()
-            ),
-            None => "; no recovery slot".to_owned(),
+        let recovery_note = match &recovery {
+            Some((r, Err((why, _)))) => format!("; recovery slot {}: {why}", q(&r.name)),
+            _ => "; no recovery slot".to_owned(),
         };
         out.push(
             ctx.finding("BAK-01", "no known-good slot to fall back to")
@@ -107,24 +118,121 @@ pub fn bak01_recovery_slot(ctx: &AuditContext<'_>) -> CheckOutcome {
                 .remediation("Install a verified image into the other slot (dha install) and confirm it, or provide a recovery slot.")
                 .build(),
         );
+    } else if let Some((r, Err((why, false)))) = &recovery {
+        out.push(
+            ctx.finding("BAK-01", format!("recovery slot {} is not usable", q(&r.name)))
+                .severity(Severity::Medium)
+                .file(device_path(&r.path))
+                .observed(why.clone())
+                .expected("the configured recovery slot, holding the recorded image")
+                .remediation("Restore the recovery image (dha install into the recovery slot) or correct install.recovery.")
+                .build(),
+        );
     }
-    let slots = pol.slots.iter().chain(pol.recovery.iter());
-    for s in slots {
-        if let Some(rec) = journal
-            .slots
-            .get(&s.name)
-            .filter(|r| r.state == ContentState::Good)
-        {
+    for s in &pol.slots {
+        if let Some(rec) = good(s) {
             verify(ctx, s, rec, &journal_path, &mut out);
         }
     }
     CheckOutcome::Ran(out)
 }
 
-/// True when the slot exists in the root (a block device is judged present:
-/// an image holds no `/dev`).
-fn present(ctx: &AuditContext<'_>, s: &SlotConfig) -> bool {
-    s.kind == SlotKind::Block || ctx.root.exists(&device_path(&s.path))
+/// Whether the recovery slot exists and verifies: `Ok` when it can serve as
+/// a fallback (with an info finding pushed when it could not be verified),
+/// `Err((why, reported))` when it cannot, `reported` when [`verify`] already
+/// pushed a finding for it.
+fn recovery_state(
+    ctx: &AuditContext<'_>,
+    s: &SlotConfig,
+    rec: Option<&SlotRecord>,
+    journal_path: &str,
+    out: &mut Vec<Finding>,
+) -> Result<(), (String, bool)> {
+    let path = device_path(&s.path);
+    let missing = |why: String| Err((why, false));
+    let unverified = |why: &str, out: &mut Vec<Finding>| {
+        out.push(
+            ctx.finding(
+                "BAK-01",
+                format!("recovery slot {} exists, not verified", q(&s.name)),
+            )
+            .severity(Severity::Info)
+            .file(&path)
+            .observed(why.to_owned())
+            .expected(format!(
+                "its image's SHA-256 recorded in {journal_path} and compared"
+            ))
+            .remediation(
+                "Record the recovery image in the install journal (install it with dha install) so that the audit can verify it.",
+            )
+            .build(),
+        );
+    };
+    let meta = match ctx.root.metadata(&path) {
+        Ok(m) => m,
+        Err(e) => return missing(e.to_string()),
+    };
+    match s.kind {
+        SlotKind::Block if !ctx.root.is_live() => {
+            unverified("a block device: not in an image root", out);
+            Ok(())
+        }
+        SlotKind::Block => {
+            let host = match ctx.root.resolve(&path, true) {
+                Ok(Some(h)) => h,
+                Ok(None) => return missing(format!("no such device: {path}")),
+                Err(e) => return missing(e.to_string()),
+            };
+            if !is_block_device(&host) {
+                return missing(format!("{path} is not a block device"));
+            }
+            unverified("a block device: not hashed by the audit", out);
+            Ok(())
+        }
+        SlotKind::Directory => match meta {
+            Some(m) if m.kind == FileKind::Dir => {
+                unverified("a directory slot: its recorded hash is its archive's", out);
+                Ok(())
+            }
+            Some(_) => missing(format!("{path} is not a directory")),
+            None => missing(format!("not found at {path}")),
+        },
+        SlotKind::Image => match meta {
+            None => missing(format!("not found at {path}")),
+            Some(m) if m.kind != FileKind::File => missing(format!("{path} is not a regular file")),
+            Some(m) if m.size == 0 => missing(format!("{path} is empty")),
+            Some(_) => match rec {
+                Some(rec) if rec.image.is_some() => match verify(ctx, s, rec, journal_path, out) {
+                    Verified::Yes | Verified::TooLarge => Ok(()),
+                    Verified::No => Err((
+                        "does not hold the image the journal records".to_owned(),
+                        true,
+                    )),
+                },
+                _ => {
+                    unverified("the install journal records no good image for it", out);
+                    Ok(())
+                }
+            },
+        },
+    }
+}
+
+/// True when `host` is a block device (stat(2) `S_IFBLK`).
+fn is_block_device(host: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    std::fs::metadata(host).is_ok_and(|m| m.file_type().is_block_device())
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verified {
+    /// The slot holds the recorded image (or there is nothing to hash).
+    Yes,
+    /// Larger than `hardening.slot_verify_max_bytes`: not read (info pushed).
+    TooLarge,
+    /// Absent or different (high pushed).
+    No,
 }
 
 fn verify(
@@ -133,9 +241,9 @@ fn verify(
     rec: &SlotRecord,
     journal_path: &str,
     out: &mut Vec<Finding>,
-) {
+) -> Verified {
     let (SlotKind::Image, Some(image)) = (s.kind, &rec.image) else {
-        return;
+        return Verified::Yes;
     };
     let path = device_path(&s.path);
     let max = ctx.config.hardening.slot_verify_max_bytes;
@@ -175,26 +283,28 @@ fn verify(
             .remediation("Raise hardening.slot_verify_max_bytes to verify it in the audit.")
             .build(),
         );
-        return;
+        return Verified::TooLarge;
     }
     let file = match ctx.root.metadata(&path) {
         Ok(Some(m)) if m.kind == FileKind::File => ctx.root.resolve(&path, true).ok().flatten(),
         Ok(Some(_)) => {
             out.push(fail("not a regular file".to_owned()));
-            return;
+            return Verified::No;
         }
         _ => None,
     };
     let Some(file) = file else {
         out.push(fail("absent".to_owned()));
-        return;
+        return Verified::No;
     };
-    match sha256_prefix(&file, image.length) {
-        Ok(Some(d)) if d.eq_ignore_ascii_case(&image.sha256) => {}
-        Ok(Some(d)) => out.push(fail(format!("SHA-256 {d}"))),
-        Ok(None) => out.push(fail("shorter than the recorded image".to_owned())),
-        Err(e) => out.push(fail(format!("cannot be read: {e}"))),
-    }
+    let why = match sha256_prefix(&file, image.length) {
+        Ok(Some(d)) if d.eq_ignore_ascii_case(&image.sha256) => return Verified::Yes,
+        Ok(Some(d)) => format!("SHA-256 {d}"),
+        Ok(None) => "shorter than the recorded image".to_owned(),
+        Err(e) => format!("cannot be read: {e}"),
+    };
+    out.push(fail(why));
+    Verified::No
 }
 
 /// The SHA-256 of the first `len` bytes of a file (an image slot is never
@@ -290,9 +400,153 @@ mod tests {
             path: PathBuf::from("/dev/mmcblk0p4"),
         });
         t.write("/var/lib/slots/A.img", "image-A");
-        assert!(t.audit("BAK-01", bak01_recovery_slot).findings.is_empty());
+        // An image root holds no /dev: the block slot counts, not verified.
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(locations(&r), ["/dev/mmcblk0p4"]);
+        assert_eq!(r.findings[0].severity, Severity::Info);
+        assert!(r.findings[0].title.contains("exists, not verified"));
         t.cfg.hardening.slot_verify_max_bytes = 3;
         let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(locations(&r), ["/dev/mmcblk0p4", "/var/lib/slots/A.img"]);
+        assert!(r.findings.iter().all(|f| f.severity == Severity::Info));
+    }
+
+    fn recovery(kind: SlotKind, path: &str) -> SlotConfig {
+        SlotConfig {
+            name: "recovery".to_owned(),
+            kind,
+            path: PathBuf::from(path),
+        }
+    }
+
+    fn recovery_journal(image: Option<&str>) -> String {
+        let rec = match image {
+            Some(i) => format!(
+                ",\"recovery\":{{\"state\":\"good\",\"image\":{{\"target\":\"r.img\",\
+                 \"release_counter\":1,\"sha256\":\"{}\",\"length\":{}}}}}",
+                sha(i),
+                i.len()
+            ),
+            None => String::new(),
+        };
+        format!(
+            "{{\"schema_version\":1,\"slots\":{{\"A\":{{\"state\":\"good\"}},\
+             \"B\":{{\"state\":\"bad\"}}{rec}}}}}"
+        )
+    }
+
+    #[test]
+    fn a_recovery_image_counts_only_when_it_exists_and_verifies() {
+        let mut t = TestRoot::new(&[
+            (
+                "/var/lib/dha/install.journal",
+                &recovery_journal(Some("rescue")),
+            ),
+            ("/var/lib/slots/recovery.img", ""),
+        ]);
+        t.cfg.install.slots = vec![slot("A"), slot("B")];
+        t.cfg.install.recovery = Some(recovery(SlotKind::Image, "/var/lib/slots/recovery.img"));
+        // A 0-byte file is no fallback.
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(locations(&r), ["/var/lib/dha/install.journal"]);
+        assert_eq!(r.findings[0].severity, Severity::High);
+        assert!(
+            r.findings[0]
+                .evidence
+                .observed
+                .as_deref()
+                .unwrap_or("")
+                .contains("is empty"),
+            "{:?}",
+            r.findings
+        );
+        // A different image: the mismatch (high), and no fallback (high).
+        t.write("/var/lib/slots/recovery.img", "rescuX");
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(
+            locations(&r),
+            [
+                "/var/lib/slots/recovery.img",
+                "/var/lib/dha/install.journal"
+            ]
+        );
+        // The recorded image: a fallback, nothing to report.
+        t.write("/var/lib/slots/recovery.img", "rescue");
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        // No recorded hash: it counts, with an info finding.
+        t.write("/var/lib/dha/install.journal", &recovery_journal(None));
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(locations(&r), ["/var/lib/slots/recovery.img"]);
         assert_eq!(r.findings[0].severity, Severity::Info);
+        // Missing while the pair is good: medium.
+        t.write("/var/lib/dha/install.journal", &journal("good", "image-A"));
+        t.write("/var/lib/slots/A.img", "image-A");
+        t.write("/var/lib/slots/B.img", "image-B");
+        std::fs::remove_file(t.path("/var/lib/slots/recovery.img")).unwrap();
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(locations(&r), ["/var/lib/slots/recovery.img"]);
+        assert_eq!(r.findings[0].severity, Severity::Medium);
+        // A directory where an image should be.
+        t.mkdir("/var/lib/slots/recovery.img", 0o755);
+        let r = t.audit("BAK-01", bak01_recovery_slot);
+        assert_eq!(r.findings[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn a_live_block_recovery_slot_must_be_a_block_device() {
+        use crate::audit::Auditor;
+        use crate::clock::FixedClock;
+        let dir = tempfile::tempdir().unwrap();
+        let journal_path = dir.path().join("install.journal");
+        std::fs::write(&journal_path, recovery_journal(None)).unwrap();
+        let mut cfg = crate::config::Config::default();
+        cfg.install.journal = journal_path.clone();
+        cfg.install.slots = vec![slot("A"), slot("B")];
+        let missing = dir.path().join("no-such-device");
+        cfg.install.recovery = Some(recovery(SlotKind::Block, &missing.to_string_lossy()));
+        let root = crate::root::Root::open("/").unwrap();
+        let clock = FixedClock::from_unix_secs(crate::testing::NOW);
+        let run = |cfg: &crate::config::Config| {
+            Auditor::new(cfg, &clock).run_checks(&root, &[("BAK-01", bak01_recovery_slot)])
+        };
+        let r = run(&cfg);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        assert_eq!(r.findings[0].severity, Severity::High);
+        assert!(
+            r.findings[0]
+                .evidence
+                .observed
+                .as_deref()
+                .unwrap_or("")
+                .contains("no such device"),
+            "{:?}",
+            r.findings
+        );
+        // A regular file is not a block device.
+        cfg.install.recovery = Some(recovery(SlotKind::Block, &journal_path.to_string_lossy()));
+        let r = run(&cfg);
+        assert!(
+            r.findings[0]
+                .evidence
+                .observed
+                .as_deref()
+                .unwrap_or("")
+                .contains("not a block device")
+        );
+        // A real block device node (mknod, as root): present, not verified.
+        let node = dir.path().join("blk");
+        let made = std::process::Command::new("mknod")
+            .arg(&node)
+            .args(["b", "7", "200"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if made {
+            assert!(is_block_device(&node));
+            cfg.install.recovery = Some(recovery(SlotKind::Block, &node.to_string_lossy()));
+            let r = run(&cfg);
+            assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+            assert_eq!(r.findings[0].severity, Severity::Info);
+        }
     }
 }

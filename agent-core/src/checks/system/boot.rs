@@ -38,16 +38,50 @@ fn unquote(s: &str) -> &str {
         .unwrap_or(s)
 }
 
+/// The net count of `{` minus `}` on a line, outside quotes.
+fn brace_delta(line: &str) -> i64 {
+    let mut quote: Option<char> = None;
+    let mut d = 0i64;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{') => d = d.saturating_add(1),
+            (None, '}') => d = d.saturating_sub(1),
+            _ => {}
+        }
+    }
+    d
+}
+
+/// Reads the authentication settings of a grub.cfg. Only what runs when
+/// GRUB loads the file counts: a `set superusers=` at the top level, not
+/// inside a `menuentry`/`submenu`/`function` body (`{ … }`, run only when
+/// chosen or called) nor inside an `if`/`for`/`while` block (run only when
+/// its condition holds), except Red Hat's 01_users block, whose condition
+/// is that user.cfg sets `GRUB2_PASSWORD` (which [`pbkdf2_ok`] checks). A
+/// later top-level `unset superusers` cancels it (GRUB manual §16.3
+/// "unset"). Blocks are followed line by line, which is how grub-mkconfig
+/// writes them.
 fn parse_grub_auth(t: &crate::root::TextFile) -> GrubAuth {
     let mut a = GrubAuth::default();
+    let mut braces = 0i64;
+    // Enclosing if/for/while blocks: true for Red Hat's password block.
+    let mut blocks: Vec<bool> = Vec::new();
     for (n, line) in t.lines() {
         let line = line.trim();
         if line.starts_with('#') {
             continue;
         }
         let mut words = line.split_whitespace();
-        match words.next() {
-            Some("set") => {
+        let first = words.next();
+        let last = line
+            .split(|c: char| c.is_ascii_whitespace() || c == ';')
+            .rfind(|w| !w.is_empty());
+        let top = braces <= 0 && blocks.iter().all(|rh| *rh);
+        match first {
+            Some("set") if top => {
                 if let Some(v) = line
                     .strip_prefix("set")
                     .map(str::trim_start)
@@ -56,14 +90,23 @@ fn parse_grub_auth(t: &crate::root::TextFile) -> GrubAuth {
                     a.superusers = Some((n, unquote(v).to_owned()));
                 }
             }
+            Some("unset") if top && words.any(|w| w == "superusers") => a.superusers = None,
             Some("password_pbkdf2") => {
                 let _user = words.next();
                 a.pbkdf2
                     .push((n, words.next().map(unquote).unwrap_or("").to_owned()));
             }
             Some("password") => a.plain.push(n),
+            Some("if") if last != Some("fi") => {
+                blocks.push(line.contains("GRUB2_PASSWORD") || line.contains("user.cfg"));
+            }
+            Some("for" | "while" | "until") if last != Some("done") => blocks.push(false),
+            Some("fi" | "done") => {
+                blocks.pop();
+            }
             _ => {}
         }
+        braces = braces.saturating_add(brace_delta(line));
     }
     a
 }
@@ -379,6 +422,84 @@ mod tests {
             "GRUB2_PASSWORD=grub.pbkdf2.sha512.1.A.B\n",
         );
         assert!(t.audit("BOOT-01", boot01_bootloader).findings.is_empty());
+    }
+
+    #[test]
+    fn only_top_level_superusers_count_and_unset_cancels() {
+        let hash = "password_pbkdf2 root grub.pbkdf2.sha512.10000.AB.CD\n";
+        let t = TestRoot::new(&[]);
+        let audit = |cfg: &str| {
+            t.write("/boot/grub/grub.cfg", cfg);
+            t.mode("/boot/grub/grub.cfg", 0o600);
+            let r = t.audit("BOOT-01", boot01_bootloader);
+            r.findings.into_iter().map(|f| f.title).collect::<Vec<_>>()
+        };
+        let none = "GRUB has no superuser: anyone at the console can edit the boot entries";
+        // Inside a menu entry: runs only when that entry is chosen.
+        assert_eq!(
+            audit(&format!(
+                "{hash}menuentry 'Debian' {{\n  set superusers=\"root\"\n  linux /vmlinuz\n}}\n"
+            )),
+            [none]
+        );
+        // Inside an if block, and a one-line if.
+        assert_eq!(
+            audit(&format!(
+                "{hash}if [ \"$x\" = y ]; then\n  set superusers=\"root\"\nfi\n"
+            )),
+            [none]
+        );
+        assert_eq!(
+            audit(&format!(
+                "{hash}if [ -n \"$x\" ]; then set superusers=root; fi\n"
+            )),
+            [none]
+        );
+        // A later top-level unset cancels; one inside an entry does not.
+        assert_eq!(
+            audit(&format!(
+                "set superusers=\"root\"\n{hash}unset superusers\n"
+            )),
+            [none]
+        );
+        assert!(
+            audit(&format!(
+                "set superusers=\"root\"\n{hash}menuentry 'x' {{\n unset superusers\n}}\n\
+                 menuentry 'y {{' {{\n}}\nset superusers=\"root\"\n"
+            ))
+            .is_empty()
+        );
+        // After the block closes, top level again.
+        assert!(
+            audit(&format!(
+                "if [ x ]; then\n  insmod part_gpt\nfi\nfunction f {{\n  true\n}}\n\
+                 set superusers=\"root\"\n{hash}"
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn red_hat_01_users_block_counts() {
+        let cfg = "### BEGIN /etc/grub.d/01_users ###\n\
+            if [ -f ${prefix}/user.cfg ]; then\n\
+              source ${prefix}/user.cfg\n\
+              if [ -n \"${GRUB2_PASSWORD}\" ]; then\n\
+                set superusers=\"root\"\n\
+                export superusers\n\
+                password_pbkdf2 root ${GRUB2_PASSWORD}\n\
+              fi\n\
+            fi\n";
+        let t = TestRoot::new(&[
+            ("/boot/grub2/grub.cfg", cfg),
+            (
+                "/boot/grub2/user.cfg",
+                "GRUB2_PASSWORD=grub.pbkdf2.sha512.1.A.B\n",
+            ),
+        ]);
+        t.mode("/boot/grub2/grub.cfg", 0o600);
+        let r = t.audit("BOOT-01", boot01_bootloader);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
     }
 
     #[test]

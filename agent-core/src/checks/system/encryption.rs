@@ -36,16 +36,23 @@ struct Holder {
 /// paths on it.
 ///
 /// Live (root `/` with a mount table and device-mapper list): the same
-/// judgement on `/proc/self/mounts`, a source being encrypted when its
-/// device-mapper device is a dm-crypt mapping (`CRYPT-LUKS*`,
-/// `CRYPT-PLAIN-`) or, for an LVM volume, when some dm-crypt mapping
-/// exists; the live result replaces the fstab one.
+/// judgement on `/proc/self/mounts`, a source being encrypted when an
+/// encrypting dm-crypt mapping (`CRYPT-LUKS1/2-`, `CRYPT-PLAIN-`, …, see
+/// [`DmDevice::is_crypt`]) is its device-mapper device or lies below it in
+/// the device stack (`/sys/block/dm-N/slaves/`, recursively: LVM on LUKS);
+/// a mapping crypttab keys at random (`swap`, `tmp`, `/dev/urandom`) never
+/// counts. The live result replaces the fstab one.
 pub fn enc01_encryption(ctx: &AuditContext<'_>) -> CheckOutcome {
     let crypt: Vec<CryptEntry> = ctx
         .read_text(CRYPTTAB)
         .map(|t| parse_crypttab(&t, &mut |d| ctx.warn(d)))
         .unwrap_or_default();
     let persistent_crypt = crypt.iter().any(|c| !c.ephemeral());
+    let random: Vec<&str> = crypt
+        .iter()
+        .filter(|c| random_key(c))
+        .map(|c| c.name.as_str())
+        .collect();
     let data: Vec<String> = ctx
         .config
         .hardening
@@ -93,7 +100,7 @@ pub fn enc01_encryption(ctx: &AuditContext<'_>) -> CheckOutcome {
                         source: m.source.clone(),
                         line: None,
                     },
-                    live_encrypted(&m.source, dms),
+                    live_encrypted(&m.source, dms, &random),
                 )
             }
             None => match fstab
@@ -194,19 +201,51 @@ fn fstab_encrypted(source: &str, crypt: &[CryptEntry], persistent_crypt: bool) -
     lvm && persistent_crypt
 }
 
-fn live_encrypted(source: &str, dms: &[DmDevice]) -> bool {
-    let dm = match mapper_name(source) {
+/// True when a crypttab volume is keyed afresh from a random source at every
+/// boot (`swap`/`tmp`, or `/dev/urandom` / `/dev/random` as key file,
+/// crypttab(5)): it protects nothing that must outlive the boot.
+fn random_key(c: &CryptEntry) -> bool {
+    c.ephemeral()
+        || c.key_file
+            .as_deref()
+            .is_some_and(|k| k == "/dev/urandom" || k == "/dev/random")
+}
+
+/// Most device-mapper levels followed down from a mount's source.
+const MAX_STACK_DEPTH: usize = 16;
+
+/// True when the live source is a device-mapper device with an encrypting
+/// mapping ([`DmDevice::is_crypt`]) at it or below it in the device stack
+/// (its `slaves`, recursively: LVM on LUKS is `vg-lv` → `sdaN_crypt` →
+/// `sdaN`). A mapping crypttab names as random-keyed (`random`) never
+/// counts: a swap or tmp volume elsewhere says nothing about the data.
+fn live_encrypted(source: &str, dms: &[DmDevice], random: &[&str]) -> bool {
+    let top = match mapper_name(source) {
         Some(name) => dms.iter().find(|d| d.name == name),
         None => source
             .strip_prefix("/dev/")
             .and_then(|k| dms.iter().find(|d| d.kernel_name == k)),
     };
-    match dm {
-        Some(d) if d.is_crypt() => true,
-        // LVM on dm-crypt: the crypt mapping sits below.
-        Some(d) if d.uuid.starts_with("LVM-") => dms.iter().any(DmDevice::is_crypt),
-        _ => false,
+    let mut todo: Vec<(&DmDevice, usize)> = top.into_iter().map(|d| (d, 0)).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    while let Some((d, depth)) = todo.pop() {
+        if seen.contains(&d.kernel_name.as_str()) {
+            continue;
+        }
+        seen.push(&d.kernel_name);
+        if d.is_crypt() && !random.contains(&d.name.as_str()) {
+            return true;
+        }
+        if depth >= MAX_STACK_DEPTH {
+            continue;
+        }
+        for s in &d.slaves {
+            if let Some(below) = dms.iter().find(|x| &x.kernel_name == s) {
+                todo.push((below, depth.saturating_add(1)));
+            }
+        }
     }
+    false
 }
 
 #[cfg(test)]
@@ -257,24 +296,63 @@ mod tests {
         assert_eq!(locations(&t.audit("ENC-01", enc01_encryption)), [FSTAB]);
     }
 
+    fn dm(k: &str, name: &str, uuid: &str, slaves: &[&str]) -> DmDevice {
+        DmDevice {
+            kernel_name: k.into(),
+            name: name.into(),
+            uuid: uuid.into(),
+            slaves: slaves.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
     #[test]
-    fn live_sources_are_judged_by_their_device_mapper_uuid() {
+    fn live_sources_are_encrypted_only_with_a_crypt_mapping_below_them() {
         let dms = vec![
-            DmDevice {
-                kernel_name: "dm-0".into(),
-                name: "sda3_crypt".into(),
-                uuid: "CRYPT-LUKS2-abc-sda3_crypt".into(),
-            },
-            DmDevice {
-                kernel_name: "dm-1".into(),
-                name: "vg-root".into(),
-                uuid: "LVM-xyz".into(),
-            },
+            dm(
+                "dm-0",
+                "sda3_crypt",
+                "CRYPT-LUKS2-abc-sda3_crypt",
+                &["sda3"],
+            ),
+            dm("dm-1", "vg-root", "LVM-xyz", &["dm-0"]),
+            dm("dm-2", "vg2-data", "LVM-uvw", &["sdb1"]),
+            dm("dm-3", "cswap", "CRYPT-PLAIN-cswap", &["sda2"]),
+            dm("dm-4", "integ", "CRYPT-INTEGRITY-def-integ", &["sdc1"]),
+            dm("dm-5", "vg3-lv", "LVM-rst", &["dm-4"]),
+            dm("dm-6", "tmpcrypt", "CRYPT-PLAIN-tmpcrypt", &["sdd1"]),
         ];
-        assert!(live_encrypted("/dev/mapper/sda3_crypt", &dms));
-        assert!(live_encrypted("/dev/mapper/vg-root", &dms));
-        assert!(live_encrypted("/dev/dm-0", &dms));
-        assert!(!live_encrypted("/dev/vda1", &dms));
-        assert!(!live_encrypted("/dev/mapper/vg-root", &dms[1..]));
+        assert!(live_encrypted("/dev/mapper/sda3_crypt", &dms, &[]));
+        assert!(live_encrypted("/dev/mapper/vg-root", &dms, &[]));
+        assert!(live_encrypted("/dev/dm-0", &dms, &[]));
+        assert!(!live_encrypted("/dev/vda1", &dms, &[]));
+        // LVM on a plain disk, while a random-key swap mapping exists.
+        assert!(!live_encrypted("/dev/mapper/vg2-data", &dms, &["cswap"]));
+        // LVM on dm-integrity only: integrity is not encryption.
+        assert!(!live_encrypted("/dev/mapper/vg3-lv", &dms, &[]));
+        // A random-keyed mapping is never a data volume's encryption.
+        assert!(!live_encrypted("/dev/mapper/tmpcrypt", &dms, &["tmpcrypt"]));
+        assert!(live_encrypted("/dev/mapper/tmpcrypt", &dms, &[]));
+        // A slave cycle (impossible in sysfs) ends.
+        let cyc = vec![
+            dm("dm-0", "a", "LVM-a", &["dm-1"]),
+            dm("dm-1", "b", "LVM-b", &["dm-0"]),
+        ];
+        assert!(!live_encrypted("/dev/mapper/a", &cyc, &[]));
+    }
+
+    #[test]
+    fn random_keys_come_from_crypttab() {
+        let t = crate::root::TextFile::from_bytes(
+            CRYPTTAB,
+            b"cswap /dev/sda2 /dev/urandom swap\nt /dev/sdd1 /dev/urandom plain\ndata UUID=1 none luks\n",
+            false,
+        );
+        let c = parse_crypttab(&t, &mut |_| {});
+        let r: Vec<&str> = c
+            .iter()
+            .filter(|c| random_key(c))
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(r, ["cswap", "t"]);
     }
 }

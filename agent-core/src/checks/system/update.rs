@@ -22,6 +22,30 @@ const INSECURE_OPTIONS: &[&str] = &[
     "acquire::allowweakrepositories",
 ];
 
+/// The global option that, set to false, lets APT accept Release files past
+/// their `Valid-Until` (apt.conf(5) `Acquire::Check-Valid-Until`): an
+/// attacker can replay an old, correctly signed Release to withhold
+/// security updates. Lower case.
+const CHECK_VALID_UNTIL: &str = "acquire::check-valid-until";
+
+/// Whether APT reads a file of `apt.conf.d` (apt.conf(5): the files "which
+/// have either no or "conf" as filename extension and which only contain
+/// alphanumeric, hyphen (-), underscore (_) and period (.) characters";
+/// others are ignored, with a notice unless `Dir::Ignore-Files-Silently`
+/// matches, e.g. `*.dpkg-old`, `*.ucf-dist`, `*~`). A name ending in a
+/// period is never read (apt-pkg/contrib/fileutl.cc `GetListOfFilesInDir`).
+pub fn apt_reads_part(name: &str) -> bool {
+    let ok_chars = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ext_ok = match name.rsplit_once('.') {
+        None => true,
+        Some((_, ext)) => ext == "conf",
+    };
+    ok_chars && ext_ok && !name.ends_with('.')
+}
+
 /// The trust root expiring within this many days is a low finding.
 const EXPIRY_WARNING_DAYS: u64 = 30;
 
@@ -33,7 +57,10 @@ const EXPIRY_WARNING_DAYS: u64 = 30;
 /// `allow-downgrade-to-insecure` in sources.list(5), or the matching
 /// global `Acquire::Allow…` / `APT::Get::AllowUnauthenticated` in apt.conf
 /// (one-line `Key "value";` settings; the nested `Acquire { … }` form is not
-/// read): each high. A plain `http://` (or `ftp://`) source is low: the
+/// read; of `apt.conf.d` only the files APT reads, see [`apt_reads_part`]):
+/// each high. `Acquire::Check-Valid-Until "false"` there, or
+/// `check-valid-until=no` on a source, is medium: an old signed Release
+/// file can be replayed to hold back updates. A plain `http://` (or `ftp://`) source is low: the
 /// signature still protects the packages, but what the device installs is
 /// visible on the network and a stale mirror can withhold updates until the
 /// Release file's `Valid-Until`.
@@ -88,6 +115,18 @@ fn apt(ctx: &AuditContext<'_>, out: &mut Vec<Finding>) {
                 );
             }
         }
+        if let Some((v, line)) = s
+            .options
+            .get("check-valid-until")
+            .filter(|(v, _)| apt_bool(v) == Some(false))
+        {
+            out.push(replay_finding(
+                ctx,
+                &s.file,
+                *line,
+                format!("check-valid-until={} for {}", q(v), uris(s)),
+            ));
+        }
         for (uri, line) in &s.uris {
             let lower = uri.to_ascii_lowercase();
             if lower.starts_with("http://") || lower.starts_with("ftp://") {
@@ -115,7 +154,12 @@ fn uris(s: &crate::parse::apt_sources::AptSource) -> String {
 
 fn apt_conf(ctx: &AuditContext<'_>, out: &mut Vec<Finding>) {
     let mut files = vec![APT_CONF.to_owned()];
-    files.extend(ctx.dir_files(APT_CONF_DIR).unwrap_or_default());
+    files.extend(
+        ctx.dir_files(APT_CONF_DIR)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| apt_reads_part(f.rsplit('/').next().unwrap_or(f))),
+    );
     for f in files {
         let Some(t) = ctx.read_text(&f) else {
             continue;
@@ -129,10 +173,14 @@ fn apt_conf(ctx: &AuditContext<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             let key = key.to_ascii_lowercase();
+            let value = value.trim().trim_end_matches(';').trim().trim_matches('"');
+            if key == CHECK_VALID_UNTIL && apt_bool(value) == Some(false) {
+                out.push(replay_finding(ctx, &f, n, q(line)));
+                continue;
+            }
             if !INSECURE_OPTIONS.contains(&key.as_str()) {
                 continue;
             }
-            let value = value.trim().trim_end_matches(';').trim().trim_matches('"');
             if apt_bool(value) == Some(true) {
                 out.push(
                     ctx.finding(
@@ -148,6 +196,21 @@ fn apt_conf(ctx: &AuditContext<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+fn replay_finding(ctx: &AuditContext<'_>, file: &str, line: u32, observed: String) -> Finding {
+    ctx.finding(
+        "UPD-01",
+        "APT accepts expired Release files: an old signed one can be replayed",
+    )
+    .severity(Severity::Medium)
+    .at(file, line)
+    .observed(observed)
+    .expected("Check-Valid-Until unset or \"true\" (apt.conf(5), sources.list(5))")
+    .remediation(format!(
+        "Remove the setting from {file}; if a mirror's Release lacks Valid-Until, fix the mirror."
+    ))
+    .build()
 }
 
 fn tuf_root(ctx: &AuditContext<'_>, out: &mut Vec<Finding>) {
@@ -284,5 +347,56 @@ mod tests {
             ]
         );
         assert_eq!(r.findings[1].severity, Severity::Low);
+    }
+
+    #[test]
+    fn apt_ignores_parts_with_other_extensions() {
+        for n in [
+            "99vendor",
+            "00trustcdrom",
+            "50unattended-upgrades",
+            "a_b.c.conf",
+            "x.conf",
+        ] {
+            assert!(apt_reads_part(n), "{n}");
+        }
+        for n in [
+            "99vendor.dpkg-old",
+            "99vendor.conf.dpkg-dist",
+            "99vendor.ucf-old",
+            "99vendor~",
+            "99 vendor",
+            "99vendor.",
+            "x.cfg",
+            "",
+        ] {
+            assert!(!apt_reads_part(n), "{n}");
+        }
+        let t = TestRoot::new(&[
+            ("/var/lib/dha/tuf/root.json", "not json"),
+            (
+                "/etc/apt/apt.conf.d/99vendor.dpkg-old",
+                "APT::Get::AllowUnauthenticated \"true\";\n",
+            ),
+            (
+                "/etc/apt/apt.conf.d/98vendor.conf",
+                "Acquire::Check-Valid-Until \"false\";\nAcquire::Check-Valid-Until \"true\";\n",
+            ),
+            (
+                "/etc/apt/sources.list",
+                "deb [check-valid-until=no] https://snapshot.example/ x main\n",
+            ),
+        ]);
+        let r = t.audit("UPD-01", upd01_update_trust);
+        assert_eq!(
+            locations(&r),
+            [
+                "/etc/apt/sources.list:1",
+                "/etc/apt/apt.conf.d/98vendor.conf:1",
+                "/var/lib/dha/tuf/root.json",
+            ]
+        );
+        assert_eq!(r.findings[0].severity, Severity::Medium);
+        assert_eq!(r.findings[1].severity, Severity::Medium);
     }
 }
