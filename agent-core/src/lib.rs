@@ -36,6 +36,7 @@ pub mod events;
 pub mod evidence;
 mod fault;
 pub mod finding;
+pub mod forward;
 pub mod install;
 pub mod integrity;
 pub mod live;
