@@ -12,6 +12,23 @@ use std::sync::Arc;
 /// `dha.toml` file read by `dha_core::Config::load`.
 pub const DHA_CONFIG_MAX_BYTES: usize = 1024 * 1024;
 
+/// The configuration of `config`, or the safe defaults when it is NULL (for
+/// the functions whose header says NULL means the defaults).
+///
+/// # Safety
+///
+/// `config` is NULL or a live `dha_config` handle that is not freed while
+/// the returned value is in use.
+pub(crate) unsafe fn config_or_defaults<'a>(
+    config: *const dha_config,
+) -> std::borrow::Cow<'a, Config> {
+    // SAFETY: the caller guarantees `config` is NULL or a live handle.
+    match unsafe { config.as_ref() } {
+        Some(h) => std::borrow::Cow::Borrowed(&h.config),
+        None => std::borrow::Cow::Owned(Config::default()),
+    }
+}
+
 /// A configuration (opaque). Made by `dha_config_new_default` or
 /// `dha_config_new_from_toml`, released by `dha_config_free`.
 ///

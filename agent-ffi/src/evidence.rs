@@ -94,15 +94,8 @@ pub unsafe extern "C" fn dha_evidence_to_json(
         let mut buf = unsafe { OutBuf::new(buf, len) }?;
         // SAFETY: this function's contract: `config` is NULL or a live
         // handle, not freed during the call; NULL means the defaults.
-        let handle = unsafe { config.as_ref() };
-        let defaults;
-        let config: &Config = match handle {
-            Some(h) => &h.config,
-            None => {
-                defaults = Config::default();
-                &defaults
-            }
-        };
+        let config = unsafe { crate::config::config_or_defaults(config) };
+        let config: &Config = &config;
         let root = try_str!(root, DHA_ROOT_PATH_MAX);
         let out_needed = try_out!(out_needed);
         let root = Root::with_limits(root, config.read_limits())?;

@@ -31,6 +31,22 @@ use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
+/// The peak resident set size of this process in KiB, from
+/// `/proc/self/status` (proc(5): "VmHWM: Peak resident set size ("high
+/// water mark")", in kB), for the benchmarks.
+pub fn vm_hwm_kib() -> Result<u64, Box<dyn std::error::Error>> {
+    let status = fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .ok_or("no VmHWM in /proc/self/status")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .ok_or("VmHWM without a value")?
+        .parse()?)
+}
+
 /// The repository's root directory.
 pub fn repo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -293,7 +293,7 @@ fn fake_yescrypt(i: usize) -> String {
 /// The child: audits `dir` once to warm up, then `runs` times, and prints the
 /// results as `key value` lines.
 fn child(dir: &Path, runs: usize) -> Res<()> {
-    let base_kib = vm_hwm_kib()?;
+    let base_kib = dha_tests::vm_hwm_kib()?;
     let config = Config::default();
     let root = Root::with_limits(dir, config.read_limits())?;
     let clock = FixedClock::from_unix_secs(NOW);
@@ -307,7 +307,7 @@ fn child(dir: &Path, runs: usize) -> Res<()> {
         // Keep the report alive until the clock stops, as a caller would.
         drop(report);
     }
-    let hwm_kib = vm_hwm_kib()?;
+    let hwm_kib = dha_tests::vm_hwm_kib()?;
     // Each check alone (with the parsing it needs, since every run_checks call
     // starts a fresh context): shows which check the time goes to.
     let mut per_check = String::new();
@@ -340,22 +340,6 @@ fn child(dir: &Path, runs: usize) -> Res<()> {
     writeln!(out, "times_ns {}", ns.join(","))?;
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
-}
-
-/// The peak resident set size of this process, from `/proc/self/status`
-/// (proc(5): "VmHWM: Peak resident set size ("high water mark")", in kB).
-fn vm_hwm_kib() -> Res<u64> {
-    let status = fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .ok_or("no VmHWM in /proc/self/status")?;
-    let kib = line
-        .split_whitespace()
-        .nth(1)
-        .ok_or("VmHWM without a value")?
-        .parse()?;
-    Ok(kib)
 }
 
 /// What a child reported.

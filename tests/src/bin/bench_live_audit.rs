@@ -185,7 +185,7 @@ fn lynis(runs: usize) -> Res<Option<Vec<Duration>>> {
 /// The child: audits `/` once to warm up, then `runs` times, then each
 /// check alone, and prints the results as `key value` lines.
 fn child(runs: usize) -> Res<()> {
-    let base_kib = vm_hwm_kib()?;
+    let base_kib = dha_tests::vm_hwm_kib()?;
     let config = Config::default();
     let root = Root::with_limits("/", config.read_limits())?;
     let host = LinuxHost;
@@ -198,7 +198,7 @@ fn child(runs: usize) -> Res<()> {
         times.push(t.elapsed());
         drop(report);
     }
-    let hwm_kib = vm_hwm_kib()?;
+    let hwm_kib = dha_tests::vm_hwm_kib()?;
     let mut out = String::new();
     for &(id, run) in dha_core::checks::REGISTRY {
         let mut t: Vec<Duration> = (0..runs.clamp(1, 3))
@@ -226,19 +226,4 @@ fn child(runs: usize) -> Res<()> {
     writeln!(out, "times_ns {}", ns.join(","))?;
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
-}
-
-/// The peak resident set size of this process, from `/proc/self/status`
-/// (proc(5): "VmHWM: Peak resident set size ("high water mark")", in kB).
-fn vm_hwm_kib() -> Res<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .ok_or("no VmHWM in /proc/self/status")?;
-    Ok(line
-        .split_whitespace()
-        .nth(1)
-        .ok_or("VmHWM without a value")?
-        .parse()?)
 }
